@@ -1,0 +1,107 @@
+"""Time each lesson in a fresh kernel, and a clean and a cached book build.
+
+Run it with `make bench`. It prints a table (lesson, wall seconds, peak memory of
+the kernel), then the time of `make book` in a fresh copy of the repository with no
+build folder (clean: every lesson executed) and right after it (cached: nothing to
+re-execute). The virtual environment is reused; installing it is not timed.
+
+    python scripts/bench.py [--skip-book] [lessons/01_feedforward_recap.ipynb ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_while(proc: subprocess.Popen, interval: float = 0.05) -> list[int]:
+    """Sample the summed memory of a process and its children until it ends."""
+    peak = [0]
+
+    def sample():
+        try:
+            parent = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while proc.poll() is None:
+            try:
+                procs = [parent] + parent.children(recursive=True)
+                kernel = sum(p.memory_info().rss for p in procs[1:])  # the kernel(s) only
+                peak[0] = max(peak[0], kernel)
+            except psutil.Error:
+                pass
+            time.sleep(interval)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    return peak, thread
+
+
+def run_lesson(path: Path) -> tuple[float, float]:
+    """Execute a notebook in a fresh kernel; return (wall seconds, peak kernel MiB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+               "--ExecutePreprocessor.timeout=600", "--output-dir", tmp, str(path)]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        peak, thread = peak_rss_while(proc)
+        _, err = proc.communicate()
+        wall = time.perf_counter() - start
+        thread.join()
+    if proc.returncode:
+        raise SystemExit(f"{path.name} failed:\n{err.decode()[-2000:]}")
+    return wall, peak[0] / 2**20
+
+
+def time_book() -> tuple[float, float]:
+    """`make book` in a clean copy of the repository, then again (cached)."""
+    venv = ROOT / ".venv"
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "book"
+        ignore = shutil.ignore_patterns(".venv", "_build", "node_modules", ".git", "__pycache__")
+        shutil.copytree(ROOT, copy, ignore=ignore)
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            subprocess.run(["make", "book", f"VENV={venv}"], cwd=copy, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("lessons", nargs="*", type=Path, help="notebooks (default: lessons/*.ipynb)")
+    parser.add_argument("--skip-book", action="store_true", help="do not time the book build")
+    args = parser.parse_args()
+    lessons = [p.resolve() for p in args.lessons] or sorted((ROOT / "lessons").glob("*.ipynb"))
+
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(f"{'lesson':<36} {'wall s':>8} {'peak MiB':>9}")
+    total = 0.0
+    for path in lessons:
+        wall, mib = run_lesson(path)
+        total += wall
+        print(f"{path.stem:<36} {wall:8.1f} {mib:9.0f}", flush=True)
+    print(f"{'all lessons':<36} {total:8.1f}")
+    if not args.skip_book:
+        clean, cached = time_book()
+        print(f"{'make book (clean)':<36} {clean:8.1f}")
+        print(f"{'make book (cached)':<36} {cached:8.1f}")
+
+
+if __name__ == "__main__":
+    main()

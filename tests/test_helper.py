@@ -1,0 +1,189 @@
+"""Unit tests for helper.py's model table, plots and seeding (checks: test_check.py)."""
+
+import doctest
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import helper
+from helper import plot_loss, plot_series, seed_everything, summary
+
+
+class NotesRNN(nn.Module):
+    """The model of the course notes: a 2-layer RNN and a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(1, 10, 2, batch_first=True)
+        self.fc = nn.Linear(10, 1)
+
+
+def rows_by_name(table):
+    return {name.split("─")[-1]: (shape, count) for name, shape, count in table.rows}
+
+
+# --- summary -----------------------------------------------------------------
+
+
+def test_summary_counts_rnn_parameters():
+    table = summary(NotesRNN())
+    assert (table.total_params, table.trainable_params, table.non_trainable_params) == (361, 361, 0)
+    rows = rows_by_name(table)
+    assert rows["RNN (rnn)"] == ("--", "350")
+    assert rows["Linear (fc)"] == ("[10, 1]", "11")
+
+
+def test_summary_prints_the_notes_table():
+    text = str(summary(NotesRNN()))
+    lines = text.splitlines()
+    assert lines[1].split() == ["Layer", "(type", "(var_name))", "Kernel", "Shape", "Param", "#"]
+    assert "├─RNN (rnn)" in text and "└─Linear (fc)" in text
+    assert "Total params: 361" in text
+    assert "Trainable params: 361" in text
+    assert "Non-trainable params: 0" in text
+    assert repr(summary(NotesRNN())) == text
+
+
+def test_summary_expand_lists_each_weight_tensor():
+    rows = rows_by_name(summary(NotesRNN(), expand=True))
+    assert rows["weight_ih_l0"] == ("[10, 1]", "10")
+    assert rows["weight_hh_l0"] == ("[10, 10]", "100")
+    assert rows["bias_ih_l0"] == ("[10]", "10")
+    assert rows["weight_ih_l1"] == ("[10, 10]", "100")
+    per_layer = [int(c) for n, (s, c) in rows.items() if n.endswith("_l0")]
+    assert sum(per_layer) == 130
+
+
+def test_summary_counts_frozen_parameters_as_non_trainable():
+    model = NotesRNN()
+    model.rnn.requires_grad_(False)
+    table = summary(model)
+    assert (table.trainable_params, table.non_trainable_params) == (11, 350)
+
+
+def test_summary_counts_shared_weights_once():
+    layer = nn.Linear(4, 4)
+    model = nn.Sequential(layer, nn.Tanh(), layer)
+    assert summary(model).total_params == 20
+
+
+def test_summary_walks_nested_modules():
+    model = nn.Sequential(nn.Sequential(nn.Linear(3, 2), nn.ReLU()), nn.Linear(2, 1))
+    text = str(summary(model))
+    assert "│    ├─Linear (0)" in text
+    assert summary(model).total_params == 8 + 3
+
+
+def test_summary_rejects_a_non_module():
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, got Tensor"):
+        summary(torch.zeros(3))
+
+
+def test_summary_rejects_a_non_bool_expand():
+    with pytest.raises(TypeError, match="expand"):
+        summary(NotesRNN(), expand="yes")
+
+
+# --- plots ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def rc_unchanged():
+    before = dict(plt.rcParams)
+    yield
+    after = dict(plt.rcParams)
+    changed = {k for k in before if before[k] != after[k] and k != "backend"}
+    assert not changed, f"rcParams changed: {changed}"
+    plt.close("all")
+
+
+def test_plot_series_draws_each_series_with_its_colour(rc_unchanged):
+    ax = plot_series(inputs=[0, 1, 2], targets=torch.tensor([1.0, 2, 3]), predictions=np.ones(3), title="t")
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["input", "target", "prediction"]
+    assert ax.get_lines()[1].get_color() == helper.COLORS["target"]
+    assert ax.get_xlabel() == "time step t" and ax.get_title() == "t"
+
+
+def test_plot_series_draws_on_a_given_axes(rc_unchanged):
+    fig, ax = plt.subplots()
+    assert plot_series(targets=[1, 2], ax=ax) is ax
+
+
+def test_plot_series_rejects_different_lengths(rc_unchanged):
+    with pytest.raises(ValueError, match="same length"):
+        plot_series(inputs=[1, 2, 3], targets=[1, 2])
+
+
+def test_plot_series_rejects_no_series(rc_unchanged):
+    with pytest.raises(ValueError, match="at least one"):
+        plot_series()
+
+
+def test_plot_series_rejects_two_dimensional_series(rc_unchanged):
+    with pytest.raises(ValueError, match="predictions must be one-dimensional"):
+        plot_series(predictions=np.zeros((3, 2)))
+
+
+def test_plot_series_rejects_non_numbers(rc_unchanged):
+    with pytest.raises(TypeError, match="inputs must be a sequence of numbers"):
+        plot_series(inputs=["a", "b"])
+
+
+def test_plot_series_rejects_wrong_length_t(rc_unchanged):
+    with pytest.raises(ValueError, match="t must have one entry per time step"):
+        plot_series(targets=[1, 2, 3], t=[0, 1])
+
+
+def test_plot_loss_uses_a_log_scale(rc_unchanged):
+    ax = plot_loss([1.0, 0.1, 0.01], test_losses=[1.0, 0.2, 0.1])
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in ax.get_lines()] == ["train", "test"]
+
+
+def test_plot_loss_rejects_nan(rc_unchanged):
+    with pytest.raises(ValueError, match="losses contains NaN"):
+        plot_loss([1.0, float("nan")])
+
+
+def test_plot_loss_rejects_non_positive_on_log_scale(rc_unchanged):
+    with pytest.raises(ValueError, match="log=False"):
+        plot_loss([1.0, 0.0])
+    assert plot_loss([1.0, 0.0], log=False).get_yscale() == "linear"
+
+
+# --- seeding and the docstring examples -------------------------------------------
+
+
+def test_seed_everything_repeats_every_generator():
+    first = (seed_everything(3).random(), torch.rand(1).item(), np.random.rand())
+    second = (seed_everything(3).random(), torch.rand(1).item(), np.random.rand())
+    assert first == second
+
+
+def test_seed_everything_rejects_a_bad_seed():
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        seed_everything(-1)
+
+
+def test_importing_helper_changes_nothing():
+    import importlib
+
+    state = torch.random.get_rng_state()
+    rc = dict(plt.rcParams)
+    importlib.reload(helper)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert rc == dict(plt.rcParams)
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(helper)
+    assert result.attempted > 5 and result.failed == 0
+    plt.close("all")
