@@ -70,7 +70,7 @@ class ModelSummary:
     non_trainable_params: int = 0
 
     def __str__(self) -> str:
-        widths = (40, 25, 15)
+        widths = (40, 22, 14)  # 76 characters: fits a code-output box on the website
         header = ("Layer (type (var_name))", "Kernel Shape", "Param #")
         line = "=" * sum(widths)
         out = [line, "".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), line]
@@ -326,7 +326,7 @@ class Verdict:
         return self.message
 
     def _repr_markdown_(self) -> str:
-        return ("✅ " if self.ok else "❌ ") + self.message
+        return ("✓ " if self.ok else "✗ ") + self.message  # in fonts every browser has
 
 
 def _to_array(value):
