@@ -268,7 +268,7 @@ def plot_series(inputs=None, targets=None, predictions=None, *, t=None, ax=None,
             ax.plot(t, values, color=COLORS[kind], linestyle=LINESTYLES[kind], label=kind)
         ax.set_xlabel("time step t")
         ax.set_ylabel("value")
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
         if title:
             ax.set_title(title)
     return ax
