@@ -330,8 +330,9 @@ class Verdict:
 
 
 def _to_array(value):
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
+    if hasattr(value, "detach"):  # a torch tensor; bfloat16 has no NumPy dtype
+        value = value.detach().cpu()
+        value = (value if value.is_complex() else value.double()).numpy()
     return np.asarray(value)
 
 
@@ -353,12 +354,18 @@ def check(answer, expected, *, name="answer", rtol=1e-5, atol=1e-8) -> Verdict:
         return Verdict(False, f"{name}: not answered yet; replace the placeholder with your answer")
     numeric = isinstance(expected, (Number, list, tuple, np.ndarray)) or hasattr(expected, "detach")
     if not numeric:
-        ok = answer == expected
+        try:
+            ok = bool(answer == expected)
+        except (TypeError, ValueError):  # e.g. an array compared with a string
+            ok = False
         return Verdict(bool(ok), f"{name}: correct" if ok else f"{name}: expected {expected!r}, got {answer!r}")
     try:
-        got = _to_array(answer).astype(float)
-    except (TypeError, ValueError):
-        return Verdict(False, f"{name}: expected a number or an array, got {type(answer).__name__}")
+        got = _to_array(answer)
+        if got.dtype.kind not in "biuf":  # text, complex, None inside a list, huge ints
+            raise TypeError(got.dtype)
+        got = got.astype(float)
+    except (TypeError, ValueError, OverflowError):
+        return Verdict(False, f"{name}: expected a number or an array of numbers, got {type(answer).__name__}")
     want = _to_array(expected).astype(float)
     if got.shape != want.shape:
         return Verdict(False, f"{name}: the shape is wrong: expected {want.shape}, got {got.shape}")
@@ -370,7 +377,11 @@ def check(answer, expected, *, name="answer", rtol=1e-5, atol=1e-8) -> Verdict:
         return Verdict(False, f"{name}: the sign is wrong (you have the negative of the expected value)")
     if np.any(got != 0) and np.any(want != 0):
         ratio = float(np.sum(got * want) / np.sum(want * want))
-        if np.allclose(got, ratio * want, rtol=rtol, atol=atol) and not math.isclose(ratio, 1.0):
+        # Every wrong scalar is a multiple of the answer: name the factor only when
+        # it is a whole number or its inverse (2, 1/32), which does not give it away.
+        whole = any(abs(r - round(r)) < 1e-6 * abs(r) and round(r) != 0 for r in (ratio, 1 / ratio))
+        if (want.size > 1 or whole) and not math.isclose(ratio, 1.0) \
+                and np.allclose(got, ratio * want, rtol=rtol, atol=atol):
             return Verdict(False, f"{name}: off by a factor of {ratio:.4g}")
     err = float(np.max(np.abs(got - want)))
     if want.shape == ():
