@@ -3,12 +3,14 @@
 #   make test    unit tests + every lesson notebook under nbval + the built site
 #   make lab     open the lessons in JupyterLab
 #   make bench   time each lesson in a fresh kernel and the book build
+#   make student the student edition (no solutions, no outputs) into _build/student
+#   make slides  one reveal.js deck per lesson, working offline, into _build/slides
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab bench clean
+.PHONY: book test lab bench student slides clean
 
 # A virtual environment with the pinned packages; the repository root goes on
 # its path (a .pth file) so `from helper import summary` works in every lesson
@@ -32,6 +34,20 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+student: $(STAMP)
+	rm -rf _build/student
+	$(BIN)/python scripts/student.py --out _build/student
+
+# The browser assets the slides copy (reveal.js, MathJax, ...), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+slides: $(STAMP) $(NODE_STAMP)
+	rm -rf _build/slides
+	$(BIN)/python scripts/slides.py --out _build/slides
 
 clean:
 	rm -rf _build
