@@ -23,7 +23,10 @@ $(STAMP): requirements.txt
 	echo "$(CURDIR)" > "$$(cat $(VENV)/.purelib)/rnn_course_root.pth"
 	touch $(STAMP)
 
+# MathJax, require.js and the widget manager come from npm (package-lock.json) and are
+# copied into the build, so the website needs no CDN (see scripts/vendor_assets.py).
 book: $(STAMP)
+	$(BIN)/python scripts/vendor_assets.py _build/vendor
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 test: book

@@ -1,0 +1,31 @@
+// Course website: a box that scrolls (a code cell, an output, a wide formula) must be
+// reachable with the keyboard. The theme marks the scrollable ones when the page
+// loads, but a solution opened later, or a figure that loads late, is missed;
+// watch their sizes and make each one focusable once it scrolls.
+(function () {
+  "use strict";
+  var SELECTOR = "pre, .cell_output > .output, .bd-content mjx-container[display='true']";
+  var observer = new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var el = entry.target;
+      if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) {
+        el.tabIndex = 0;
+      }
+    });
+  });
+  function watch() {
+    document.querySelectorAll(SELECTOR).forEach(function (el) {
+      if (!el.dataset.courseWatched) {
+        el.dataset.courseWatched = "1";
+        observer.observe(el);
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", watch);
+  window.addEventListener("load", function () {
+    watch();
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(watch);
+    }
+  });
+})();

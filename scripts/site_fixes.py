@@ -1,0 +1,53 @@
+"""Sphinx extension with the small fixes the course website needs (see _config.yml).
+
+- Launch buttons only once _config.yml names the repository: _config.yml lists the
+  launch services (Binder, Colab, a JupyterHub), but their links need the repository's
+  URL; while `repository.url` is empty the book theme would fail the build, so the
+  buttons stay off until it is set.
+- The theme's light/dark mode defaults to "auto" (follow the reader's system), instead
+  of an empty mode the theme's script reports as a console error.
+- Every build copies the static files (our CSS, the offline assets): Sphinx copies
+  them only when some page is rewritten, so after a change to a CSS file or to
+  package-lock.json alone the site kept the old copy; the home page is always
+  rewritten now (a fraction of a second).
+- Each inline <script> appears once per page: sphinx-thebe 0.3.1 registers its
+  configuration script twice under Sphinx 7, and the second copy throws
+  "Identifier 'THEBE_JS_URL' has already been declared".
+"""
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+
+def _config_inited(app: Sphinx, config: Config) -> None:
+    options = config.html_theme_options
+    if not options.get("repository_url"):
+        options.pop("launch_buttons", None)
+    config.html_context.setdefault("default_mode", "auto")
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        # same file and attributes (an inline script's text is its `body`), any priority
+        key = (str(getattr(script, "filename", script) or ""),
+               tuple(sorted((k, str(v)) for k, v in getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
+def _always_write_root(app, env, added, changed, removed):
+    return [app.config.root_doc]
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", _config_inited)
+    app.connect("env-get-outdated", _always_write_root)
+    # last, after the handlers that add scripts (at the default priority, 500)
+    app.connect("html-page-context", _dedupe_scripts, priority=990)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

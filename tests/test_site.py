@@ -1,0 +1,349 @@
+"""The built website (_build/html), opened page by page in a real headless browser.
+
+Run by `make test` after `make book`. Every page of the table of contents is served
+from 127.0.0.1 with every other request blocked (see conftest.py), and must be
+complete on its own: equations typeset by the site's own MathJax, images loaded and
+described, widgets drawn from the state the build saved, solutions hidden until
+clicked, no serious accessibility problems, readable figures in dark mode.
+
+Set SITE_SCREENSHOTS=some/folder to save a full-page screenshot of every page in
+light and dark mode there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_docnames() -> list[str]:
+    """Every page of _toc.yml, in reading order (root first)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                names.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", [{"chapters": toc.get("chapters")}]):
+        walk(part.get("chapters"))
+    return names
+
+
+def source_of(docname: str) -> Path | None:
+    for suffix in (".ipynb", ".md"):
+        if (ROOT / (docname + suffix)).exists():
+            return ROOT / (docname + suffix)
+    return None
+
+
+def uses_widgets(docname: str) -> bool:
+    """A notebook that imports ipywidgets must show its widgets on the page."""
+    source = source_of(docname)
+    if source is None or source.suffix != ".ipynb":
+        return False
+    nb = json.loads(source.read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    return bool(re.search(r"^\s*(import ipywidgets|from ipywidgets\b)", code, re.M))
+
+
+PAGES = toc_docnames()
+LESSONS = [d for d in PAGES if d.startswith("lessons/")]
+
+# The kernel note CONTRIBUTING.md asks for before each widget.
+KERNEL_NOTE = "need a running Python kernel"
+
+# Page is ready: MathJax has typeset (where the page loads it) and the widget manager
+# has drawn every widget view (where the page has any).
+READY_JS = """async () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        await MathJax.startup.promise;
+    }
+    const views = document.querySelectorAll(
+        'script[type="application/vnd.jupyter.widget-view+json"]').length;
+    const deadline = Date.now() + 15000;
+    while (views && document.querySelectorAll('.widget-subarea .jupyter-widgets').length < views
+           && Date.now() < deadline) {
+        await new Promise(r => setTimeout(r, 100));
+    }
+    await document.fonts.ready;
+    return true;
+}"""
+
+
+def html_path(docname: str) -> str:
+    return docname + ".html"
+
+
+@pytest.fixture(scope="module")
+def visit(open_page):
+    """visit(docname) -> the page loaded in light mode, opened once per module."""
+    cache = {}
+
+    def _visit(docname: str):
+        if docname not in cache:
+            v = open_page("light")
+            response = v.goto(html_path(docname))
+            assert response is not None and response.ok, f"{docname}: {response and response.status}"
+            v.page.evaluate(READY_JS)
+            v.page.wait_for_load_state("networkidle")
+            cache[docname] = v
+        return cache[docname]
+
+    return _visit
+
+
+# --------------------------------------------------------------------------- offline
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_nothing_leaves_the_site(visit, docname):
+    v = visit(docname)
+    assert v.external_requests == [], f"{docname} asked the network for {v.external_requests}"
+    assert v.failed_requests == [], f"{docname}: requests failed: {v.failed_requests}"
+    assert v.console_errors == [], f"{docname}: console errors: {v.console_errors}"
+
+
+# ------------------------------------------------------------------------------ math
+
+RAW_TEX_JS = r"""() => {
+    const article = document.querySelector('main') || document.body;
+    const skip = 'pre, code, script, style, textarea, mjx-container, .highlight, .output';
+    const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+    const texts = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (!n.parentElement.closest(skip)) texts.push(n.textContent);
+    }
+    return texts.join(' ');
+}"""
+
+RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$")
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_math_is_typeset(visit, docname):
+    page = visit(docname).page
+    text = page.evaluate(RAW_TEX_JS)
+    raw = RAW_TEX.search(text)
+    assert raw is None, f"{docname}: raw TeX left on the page: ...{text[max(0, raw.start()-60):raw.end()+60]}..."
+    math = page.locator("main .math").count()
+    typeset = page.locator("main .math mjx-container, main mjx-container").count()
+    untypeset = page.evaluate(
+        "() => [...document.querySelectorAll('main .math')]"
+        ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))")
+    assert untypeset == [], f"{docname}: formulas MathJax did not typeset: {untypeset}"
+    if math:
+        assert typeset >= math, f"{docname}: {math} formulas, {typeset} typeset"
+    errors = page.evaluate("() => [...document.querySelectorAll('mjx-merror')]"
+                           ".map(e => e.getAttribute('data-mjx-error') || e.textContent)")
+    assert errors == [], f"{docname}: TeX errors: {errors}"
+
+
+# ------------------------------------------------------------------------- images
+
+IMAGES_JS = """() => [...document.querySelectorAll('img')].map(img => ({
+    src: img.getAttribute('src'),
+    loaded: img.complete && img.naturalWidth > 0,
+    alt: (img.getAttribute('alt') || '').trim(),
+    caption: ((img.closest('figure') || {}).querySelector
+              ? (img.closest('figure').querySelector('figcaption') || {}).textContent || ''
+              : '').trim(),
+    decorative: img.getAttribute('role') === 'presentation' || img.getAttribute('alt') === ''
+                && !img.closest('main'),
+}))"""
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_images_load_and_are_described(visit, docname):
+    page = visit(docname).page
+    page.evaluate("() => Promise.all([...document.images].map(i => i.decode().catch(() => null)))")
+    images = page.evaluate(IMAGES_JS)
+    broken = [i["src"] for i in images if not i["loaded"]]
+    assert broken == [], f"{docname}: images that did not load: {broken}"
+    undescribed = [i["src"] for i in images
+                   if not (i["alt"] or i["caption"] or i["decorative"])]
+    assert undescribed == [], (
+        f"{docname}: images with neither alt text nor a caption: {undescribed} "
+        "(set mystnb.image.alt or mystnb.figure.caption in the cell's metadata)")
+
+
+# ------------------------------------------------------------------------ widgets
+
+WIDGETS_JS = """() => {
+    const views = [...document.querySelectorAll(
+        'script[type="application/vnd.jupyter.widget-view+json"]')];
+    return {
+        views: views.length,
+        state: document.querySelectorAll(
+            'script[type="application/vnd.jupyter.widget-state+json"]').length,
+        drawn: views.filter(s => {
+            const area = s.previousElementSibling;
+            return area && area.matches('.widget-subarea')
+                   && area.querySelector('.jupyter-widgets[class*="widget-"], .jupyter-widgets .widget-inline-hbox, .jupyter-widgets');
+        }).length,
+        controls: document.querySelectorAll('.jupyter-widgets [class*="widget-"]').length,
+    };
+}"""
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_widgets_show_their_saved_state(visit, docname):
+    v = visit(docname)
+    w = v.page.evaluate(WIDGETS_JS)
+    if uses_widgets(docname):
+        assert w["views"] > 0, (
+            f"{docname} imports ipywidgets but its page has no widget views: "
+            "does the notebook display a widget?")
+        assert w["state"] == 1, (
+            f"{docname}: the page has widget views but no saved widget state: "
+            "the build lost the notebook's widget metadata")
+        html = v.page.inner_text("main")
+        assert KERNEL_NOTE in html, (
+            f"{docname}: widgets without the note that moving them needs a kernel "
+            "(see CONTRIBUTING.md, Interactive widgets)")
+    assert w["drawn"] == w["views"], f"{docname}: {w['views']} widget views, {w['drawn']} drawn"
+    if w["views"]:
+        assert w["controls"] > 0, f"{docname}: widget areas drawn but empty"
+
+
+# ----------------------------------------------------------- page structure, lessons
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_page_has_a_title(visit, docname):
+    page = visit(docname).page
+    assert page.title().strip(), f"{docname}: no <title>"
+    assert page.locator("article h1").count() == 1, f"{docname}: expected exactly one h1"
+
+
+@pytest.mark.parametrize("docname", LESSONS)
+def test_lesson_has_goals_exercises_and_download(visit, docname):
+    v = visit(docname)
+    text = v.page.inner_text("main")
+    assert "After this lesson you can" in text, f"{docname}: no learning goals"
+    exercises = v.page.locator("main .exercise").count()
+    assert exercises >= 3, f"{docname}: {exercises} exercises, CONTRIBUTING.md asks for 3+"
+    link = v.page.locator('a[href$=".ipynb"]').first
+    assert link.count() == 1, f"{docname}: no download button for the notebook"
+    url = v.page.evaluate("a => a.href", link.element_handle())
+    with urllib.request.urlopen(url) as response:
+        nb = json.loads(response.read())
+    assert nb["nbformat"] == 4, f"{docname}: the download is not a notebook"
+
+
+@pytest.mark.parametrize("docname", LESSONS)
+def test_solutions_hidden_until_clicked(visit, docname):
+    page = visit(docname).page
+    solutions = page.locator("main .solution")
+    assert solutions.count() >= 1, f"{docname}: no solutions"
+    for i in range(solutions.count()):
+        solution = solutions.nth(i)
+        title = solution.locator(".admonition-title").inner_text().strip()
+        body = solution.locator("> :not(.admonition-title)").first
+        assert body.is_hidden(), f"{docname}: solution {title!r} is visible before a click"
+        solution.locator(".toggle-button").first.click()
+        body.wait_for(state="visible", timeout=3000)
+        assert body.is_visible(), f"{docname}: solution {title!r} did not open on click"
+
+
+# --------------------------------------------------------------------- navigation
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_navigation_follows_the_chapters(visit, docname):
+    page = visit(docname).page
+    i = PAGES.index(docname)
+    href = page.evaluate("() => (document.querySelector('link[rel=next]') || {}).href || null")
+    if i + 1 < len(PAGES):
+        assert href and href.endswith(html_path(PAGES[i + 1])), (
+            f"{docname}: 'next' goes to {href}, the table of contents says {PAGES[i + 1]}")
+    sidebar = page.evaluate(
+        "() => [...document.querySelectorAll('.bd-sidebar-primary nav a.reference.internal')]"
+        ".map(a => a.href)")
+    order = [next((j for j, d in enumerate(PAGES) if h.split("#")[0].endswith(html_path(d))), None)
+             for h in sidebar]
+    order = [j for j in order if j is not None]
+    assert order == sorted(order) and set(order) >= set(range(1, len(PAGES))), (
+        f"{docname}: sidebar order {order} does not follow the table of contents")
+
+
+def test_search_finds_pages(open_page):
+    v = open_page()
+    v.goto("search.html?q=notation")
+    results = v.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=15000)
+    assert results.count() >= 1
+    assert v.external_requests == [] and v.console_errors == []
+
+
+# -------------------------------------------------------------- accessibility (axe)
+
+# Rule ids and CSS selectors (substring of axe's target) excluded, each with why.
+# Only third-party theme elements we cannot fix belong here; never the whole of axe.
+AXE_EXCEPTIONS: list[tuple[str, str, str]] = [
+    # (rule id, selector substring, reason)
+]
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_accessibility(visit, docname):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = visit(docname).page
+    # The widget manager loads require.js, and axe's UMD wrapper would then register
+    # itself as an AMD module instead of `window.axe`: hide `define` while injecting.
+    page.evaluate("() => { window.__amdDefine = window.define; window.define = undefined; }")
+    try:
+        results = Axe().run(page)
+    finally:
+        page.evaluate("() => { window.define = window.__amdDefine; }")
+    problems = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        for node in violation["nodes"]:
+            target = " ".join(map(str, node["target"]))
+            if any(rule == violation["id"] and sel in target for rule, sel, _ in AXE_EXCEPTIONS):
+                continue
+            problems.append(f"{violation['id']} ({violation['impact']}): {target}: "
+                            f"{node.get('failureSummary', '').splitlines()[-1:]}")
+    assert problems == [], f"{docname}: accessibility violations:\n" + "\n".join(problems)
+
+
+# ---------------------------------------------------------------------- dark mode
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_dark_mode_figures_readable(open_page, docname):
+    v = open_page("dark")
+    v.goto(html_path(docname))
+    v.page.evaluate(READY_JS)
+    folder = os.environ.get("SITE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        stem = docname.replace("/", "_")
+        v.page.screenshot(path=f"{folder}/{stem}_dark.png", full_page=True)
+        light = open_page("light")
+        light.goto(html_path(docname))
+        light.page.evaluate(READY_JS)
+        light.page.screenshot(path=f"{folder}/{stem}_light.png", full_page=True)
+    assert v.page.evaluate("document.documentElement.dataset.theme") == "dark", (
+        f"{docname}: the page ignores the reader's dark mode")
+    # Figures are drawn dark-on-light: on the dark page each must sit on an opaque
+    # light background (the theme's, or the figure's own), never on the dark page.
+    backgrounds = v.page.evaluate("""() => [...document.querySelectorAll('main img')]
+        .map(img => [img.getAttribute('src'), getComputedStyle(img).backgroundColor])""")
+    dark = []
+    for src, color in backgrounds:
+        rgba = [float(x) for x in re.findall(r"[\d.]+", color)]
+        alpha = rgba[3] if len(rgba) == 4 else 1.0
+        luminance = sum(rgba[:3]) / 3 / 255
+        if alpha < 1 or luminance < 0.75:
+            dark.append(f"{src}: {color}")
+    assert dark == [], f"{docname}: figures without a light background in dark mode: {dark}"
