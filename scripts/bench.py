@@ -26,8 +26,11 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def peak_rss_while(proc: subprocess.Popen, interval: float = 0.05) -> list[int]:
-    """Sample the summed memory of a process and its children until it ends."""
+def peak_rss_while(proc: subprocess.Popen, interval: float = 0.05) -> tuple[list[int], threading.Thread]:
+    """Sample the summed memory of a process's children (the kernel) until it ends.
+
+    Returns a one-element list that holds the peak in bytes, and the sampling thread.
+    """
     peak = [0]
 
     def sample():
