@@ -187,3 +187,10 @@ def test_docstring_examples_run():
     result = doctest.testmod(helper)
     assert result.attempted > 5 and result.failed == 0
     plt.close("all")
+
+
+def test_style_applies_the_book_look_only_inside_its_block(rc_unchanged):
+    with helper.style():
+        assert plt.rcParams["figure.facecolor"] == "white"
+        assert plt.rcParams["image.cmap"] == "viridis"
+    # the rc_unchanged fixture checks that nothing leaked out of the block
