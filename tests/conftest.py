@@ -36,10 +36,17 @@ def find_chromium() -> str | None:
     return None
 
 
+def skip_or_fail(reason: str) -> None:
+    """Skip on a developer's machine; in CI (CI is set), a missing browser or site fails."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the browser tests, not skip them)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
     if not (SITE / "index.html").exists():
-        pytest.skip(f"no built website in {SITE}: run `make book` (or `make test`)")
+        skip_or_fail(f"no built website in {SITE}: run `make book` (or `make test`)")
     return SITE
 
 
@@ -65,8 +72,8 @@ def browser():
     """One headless Chromium for the whole session."""
     executable = find_chromium()
     if executable is None:
-        pytest.skip("no Chromium for the browser tests: install it with "
-                    "`apt-get install chromium` (or set $CHROMIUM to its path)")
+        skip_or_fail("no Chromium for the browser tests: install it with "
+                     "`apt-get install chromium` (or set $CHROMIUM to its path)")
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright is not installed: run `make book` first")
     with sync_api.sync_playwright() as playwright:
