@@ -23,9 +23,16 @@ $(STAMP): requirements.txt
 	echo "$(CURDIR)" > "$$(cat $(VENV)/.purelib)/rnn_course_root.pth"
 	touch $(STAMP)
 
+# The browser assets the site and the slides serve themselves (MathJax, the widget
+# manager, require.js, reveal.js, ...), pinned in package-lock.json; never committed.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 # MathJax, require.js and the widget manager come from npm (package-lock.json) and are
 # copied into the build, so the website needs no CDN (see scripts/vendor_assets.py).
-book: $(STAMP)
+book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/vendor_assets.py _build/vendor
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
@@ -41,12 +48,6 @@ bench: $(STAMP)
 student: $(STAMP)
 	rm -rf _build/student
 	$(BIN)/python scripts/student.py --out _build/student
-
-# The browser assets the slides copy (reveal.js, MathJax, ...), pinned in package-lock.json.
-NODE_STAMP := node_modules/.installed
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $(NODE_STAMP)
 
 slides: $(STAMP) $(NODE_STAMP)
 	rm -rf _build/slides

@@ -3,7 +3,7 @@
 The built book must work offline, so nothing a page loads may come from a CDN.
 MathJax, the Jupyter widget manager (@jupyter-widgets/html-manager) and require.js
 come from npm, pinned by package-lock.json: `npm ci` installs them into node_modules/
-(never committed), and this script copies the files a page needs into
+(never committed; the Makefile runs it), and this script copies the files a page needs into
 
     _build/vendor/_static/offline/{mathjax,html-manager,require.js}
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -46,18 +45,11 @@ OWN_FILES = [(ROOT / "scripts" / "widgets_offline.js", "widgets_offline.js")]
 HTML_MANAGER_FOR_IPYWIDGETS = {"1": "8", "0": "7"}
 
 
-def npm_install() -> None:
-    """`npm ci` when node_modules is missing or older than the lock file."""
-    lock = ROOT / "package-lock.json"
-    installed = NODE_MODULES / ".package-lock.json"  # written by npm on install
-    if installed.exists() and installed.stat().st_mtime >= lock.stat().st_mtime:
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        sys.exit("vendor_assets: npm not found; install Node.js (apt-get install npm)")
-    print("vendor_assets: npm ci (installing the pinned browser assets)")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                   cwd=ROOT, check=True)
+def require_node_modules() -> None:
+    """The assets are installed by `make` (`npm ci`, one place for both book and slides)."""
+    if not (NODE_MODULES / "mathjax").is_dir():
+        sys.exit("vendor_assets: node_modules/ is missing; run `make book` "
+                 "(or `npm ci`; Node.js and npm: apt-get install npm)")
 
 
 def check_versions() -> None:
@@ -98,7 +90,7 @@ def copy_assets(dest: Path) -> None:
 def main() -> None:
     dest = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("_build/vendor")
     dest = dest if dest.is_absolute() else ROOT / dest
-    npm_install()
+    require_node_modules()
     check_versions()
     copy_assets(dest)
 
