@@ -5,12 +5,18 @@
 #   make bench   time each lesson in a fresh kernel and the book build
 #   make student the student edition (no solutions, no outputs) into _build/student
 #   make slides  one reveal.js deck per lesson, working offline, into _build/slides
+#   make test-latest  the lessons under nbval with the newest release of every package but torch
+#   make data    the data sets (npm packages, pinned in package-lock.json)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab bench student slides clean
+.PHONY: book test test-latest lab bench student slides data clean
+
+# A wrong published solution fails the build and the tests: helper.check raises
+# instead of printing its verdict when this is set (never in the student edition).
+export RNN_COURSE_STRICT := 1
 
 # A virtual environment with the pinned packages; the repository root goes on
 # its path (a .pth file) so `from helper import summary` works in every lesson
@@ -24,7 +30,8 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 # The browser assets the site and the slides serve themselves (MathJax, the widget
-# manager, require.js, reveal.js, ...), pinned in package-lock.json; never committed.
+# manager, require.js, reveal.js, ...) and the data sets of lessons 6 and 7 (Moby-Dick,
+# the CMU Pronouncing Dictionary), pinned in package-lock.json; never committed.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -32,6 +39,8 @@ $(NODE_STAMP): package.json package-lock.json
 
 # MathJax, require.js and the widget manager come from npm (package-lock.json) and are
 # copied into the build, so the website needs no CDN (see scripts/vendor_assets.py).
+data: $(NODE_STAMP)
+
 book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/vendor_assets.py _build/vendor
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -39,10 +48,21 @@ book: $(STAMP) $(NODE_STAMP)
 test: book
 	$(BIN)/python -m pytest
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab lessons/
+# A second environment with the newest release of every package the lessons use
+# (requirements-latest.txt, unpinned; torch stays pinned), upgraded on every run.
+LATEST := .venv-latest
+test-latest: $(NODE_STAMP)
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade -r requirements-latest.txt
+	echo "$(CURDIR)" > "$$($(LATEST)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/rnn_course_root.pth"
+	$(LATEST)/bin/python -m pip list --format=freeze | grep -iE '^(numpy|matplotlib|ipywidgets|ipykernel|nbval|torch|pytest)=='
+	$(LATEST)/bin/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax lessons
 
-bench: $(STAMP)
+lab: $(STAMP) $(NODE_STAMP)
+	RNN_COURSE_STRICT= $(BIN)/jupyter lab lessons/
+
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/bench.py
 
 student: $(STAMP)

