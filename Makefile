@@ -1,5 +1,5 @@
 # One command per job; each sets up what it needs in a local virtual environment.
-#   make book    build the website into _build/html (executes every lesson, cached)
+#   make book    build the website into _build/html (executes the lessons that changed)
 #   make test    unit tests + every lesson notebook under nbval + the built site
 #   make lab     open the lessons in JupyterLab
 #   make bench   time each lesson in a fresh kernel and the book build

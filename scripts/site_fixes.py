@@ -10,6 +10,7 @@
   them only when some page is rewritten, so after a change to a CSS file or to
   package-lock.json alone the site kept the old copy; the home page is always
   rewritten now (a fraction of a second).
+- Code in dark mode uses GitHub's dark colours (comments grey, not bright yellow).
 - Each inline <script> appears once per page: sphinx-thebe 0.3.1 registers its
   configuration script twice under Sphinx 7, and the second copy throws
   "Identifier 'THEBE_JS_URL' has already been declared".
@@ -24,6 +25,9 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     if not options.get("repository_url"):
         options.pop("launch_buttons", None)
     config.html_context.setdefault("default_mode", "auto")
+    # Code comments readable in dark mode: the theme's default dark style draws them
+    # bright yellow; GitHub's dark style draws them grey (contrast 6:1, axe-clean).
+    options.setdefault("pygment_dark_style", "github-dark")
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:

@@ -29,3 +29,25 @@
     }
   });
 })();
+
+// Search excerpts are cut from a page's text, where MathJax's sources are still TeX
+// (\(W_y\)): show the formula's letters instead of its backslashes.
+(function () {
+  "use strict";
+  function untex(text) {
+    return text
+      .replace(/\\[()\[\]]/g, "")
+      .replace(/\\(?:operatorname|mathrm|mathbf|text)\{([^}]*)\}/g, "$1")
+      .replace(/\\([a-zA-Z]+)/g, "$1")
+      .replace(/[{}]/g, "");
+  }
+  function patch() {
+    if (typeof Search !== "undefined" && Search.htmlToText && !Search.htmlToText.courseUntex) {
+      var original = Search.htmlToText;
+      Search.htmlToText = function (html, anchor) { return untex(original(html, anchor)); };
+      Search.htmlToText.courseUntex = true;
+    }
+  }
+  patch();
+  document.addEventListener("DOMContentLoaded", patch);
+})();
