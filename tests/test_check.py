@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from helper import Verdict, check
+from helper import STRICT_ENV, Verdict, WrongAnswer, check
+
+
+@pytest.fixture(autouse=True)
+def learner_mode(monkeypatch):
+    """These tests are about the verdict a learner reads: strict mode off."""
+    monkeypatch.delenv(STRICT_ENV, raising=False)
 
 
 # -- an unanswered exercise is never right -----------------------------------------
@@ -224,3 +230,71 @@ def test_verdict_shows_a_different_mark_before_the_message_in_a_notebook():
 
 def test_verdict_repr_is_the_message():
     assert repr(check(1, 1, name="x")) == "x: correct"
+
+
+# -- issue 10: every answer gets a verdict, never a traceback ---------------------------
+
+def test_an_answer_orthogonal_to_the_expected_one_gets_a_verdict():
+    verdict = check([0.0, 1.0], [1.0, 0.0])
+    assert not verdict and "wrong" in verdict.message
+
+
+@pytest.mark.parametrize("expected", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_expected_value_gets_a_verdict(expected):
+    assert not check(1.0, expected)
+
+
+def test_a_none_inside_the_expected_value_is_a_clear_error():
+    with pytest.raises(TypeError, match="expected must hold numbers"):
+        check([1, 2], [1, None])
+
+
+def test_a_none_inside_the_answer_gets_a_verdict():
+    verdict = check([1, None], [1, 2])
+    assert not verdict and "number" in verdict.message
+
+
+def test_numbers_too_large_for_a_float_get_a_verdict():
+    assert not check(1, 10**400)
+    assert not check(10**400, 1)
+    assert check(10**400, 10**400)
+    assert not check(1.0, 10**400)
+
+
+def test_a_complex_expected_value_is_not_matched_by_its_real_part():
+    assert not check(1, 1 + 5j)
+    assert check(1 + 5j, 1 + 5j)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"rtol": -1}, "rtol"), ({"atol": -1e-9}, "atol"), ({"rtol": math.nan}, "rtol"),
+    ({"rtol": "1e-5"}, "rtol"), ({"strict": "yes"}, "strict"),
+])
+def test_bad_tolerances_are_refused_by_name(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        check(1.0, 1.0, **kwargs)
+
+
+def test_dtype_and_device_are_checked_where_asked():
+    assert check(torch.ones(2), [1.0, 1.0], dtype=torch.float32, device="cpu")
+    verdict = check(torch.ones(2, dtype=torch.float64), [1.0, 1.0], dtype=torch.float32)
+    assert not verdict and "dtype" in verdict.message
+    verdict = check(np.ones(2), [1.0, 1.0], dtype=torch.float32)
+    assert not verdict and "tensor" in verdict.message
+
+
+# -- strict mode: a wrong published solution fails the build ---------------------------
+
+def test_strict_mode_raises_with_the_verdict():
+    with pytest.raises(WrongAnswer, match="off by a factor of 2"):
+        check(2.0, 1.0, strict=True)
+    assert check(1.0, 1.0, strict=True)
+
+
+def test_strict_mode_follows_the_environment(monkeypatch):
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(WrongAnswer):
+        check(None, 1.0)
+    assert not check(None, 1.0, strict=False)  # an explicit argument wins
+    monkeypatch.setenv(STRICT_ENV, "0")
+    assert not check(None, 1.0)

@@ -194,3 +194,97 @@ def test_style_applies_the_book_look_only_inside_its_block(rc_unchanged):
         assert plt.rcParams["figure.facecolor"] == "white"
         assert plt.rcParams["image.cmap"] == "viridis"
     # the rc_unchanged fixture checks that nothing leaked out of the block
+
+
+# -- fmt: computed numbers in the prose ------------------------------------------------
+
+def test_fmt_formats_like_an_f_string_and_shows_no_quotes():
+    from helper import fmt
+
+    assert repr(fmt(1234, ",")) == "1,234"
+    assert repr(fmt(np.float64(3.01e-5), ".1e")) == "3.0e-05"
+    assert str(fmt(torch.tensor(0.5), ".2f")) == "0.50"
+    assert str(fmt(np.array([7]))) == "7"
+
+
+def test_fmt_names_the_argument_on_bad_input():
+    from helper import fmt
+
+    with pytest.raises(TypeError, match="spec"):
+        fmt(1.0, 2)
+    with pytest.raises(ValueError, match="single number"):
+        fmt(torch.zeros(3))
+    with pytest.raises(ValueError, match="spec"):
+        fmt("text", ".2f")
+
+
+# -- data sets (pinned npm packages) --------------------------------------------------
+
+def test_moby_dick_is_read_in_book_order():
+    from helper import load_moby_dick
+
+    parts = load_moby_dick()
+    assert parts[0]["name"] == "etymology" and parts[2]["name"] == "chapter_1"
+    assert parts[2]["text"].startswith("Call me Ishmael.")
+    assert sum(len(p["text"]) for p in parts) > 1_000_000
+
+
+def test_cmudict_merges_alternate_pronunciations():
+    from helper import load_cmudict
+
+    words = load_cmudict()
+    assert words["A"] == ["AH0", "EY1"]
+    assert all("(" not in w for w in list(words)[:1000])
+
+
+def test_a_missing_data_set_says_how_to_install_it(monkeypatch, tmp_path):
+    import helper
+
+    monkeypatch.setenv(helper.DATA_ENV, str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(helper, "__file__", str(tmp_path / "helper.py"))
+    with pytest.raises(FileNotFoundError, match="make data"):
+        helper.load_cmudict()
+
+
+# -- static explorers ---------------------------------------------------------------
+
+def _line(a, b=0.0):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [b, a + b])
+    return fig
+
+
+def test_static_explorer_precomputes_every_setting():
+    from helper import static_explorer
+
+    e = static_explorer(_line, lambda a, b: f"slope {a}, offset {b}",
+                        {"a": [1, 2, 3], "b": [0, 5]}, label="demo", alt="a line")
+    assert list(e.frames) == [(1, 0), (1, 5), (2, 0), (2, 5), (3, 0), (3, 5)]
+    assert e.frames[(2, 5)] == "slope 2, offset 5"
+    html = e._repr_html_()
+    # six frames, and the first one again as the image shown before a slider moves
+    assert html.count('type="range"') == 2 and html.count("data:image/png;base64,") == 7
+    assert "http" not in html  # nothing from outside the page
+
+
+@pytest.mark.parametrize("grid, match", [
+    ({}, "one or two"),
+    ({"a": [1]}, "at least two"),
+    ({"not a name": [1, 2]}, "identifiers"),
+    ({"a": list(range(10)), "b": list(range(10))}, "at most 60"),
+])
+def test_static_explorer_names_a_bad_grid(grid, match):
+    from helper import static_explorer
+
+    with pytest.raises(ValueError, match=match):
+        static_explorer(_line, lambda **k: "", grid, label="x", alt="x")
+
+
+def test_static_explorer_needs_a_figure():
+    from helper import static_explorer
+
+    with pytest.raises(TypeError, match="Figure"):
+        static_explorer(lambda a: None, lambda a: "", {"a": [1, 2]}, label="x", alt="x")
