@@ -375,6 +375,113 @@ def plot_loss(losses, *, test_losses=None, ax=None, log=True, title="Training lo
 
 
 # ---------------------------------------------------------------------------
+# Explorers that work on the static website (no kernel)
+# ---------------------------------------------------------------------------
+
+
+class StaticExplorer:
+    """Precomputed figures with sliders that switch between them in the browser.
+
+    What `static_explorer` returns; in a notebook it displays as HTML. `.frames`
+    holds, for each setting (a tuple of values, one per slider), the text readout.
+    """
+
+    def __init__(self, html: str, frames: dict):
+        self.html = html
+        self.frames = frames
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
+                    dpi: int = 80) -> StaticExplorer:
+    """Sliders over a grid of settings that work on the static website.
+
+    Introduced in lesson 2. The website has no kernel, so a live ipywidgets control
+    cannot redraw there. This draws the figure for every setting in `grid` at build
+    time (`draw(**setting)` returns a matplotlib Figure, the same function the live
+    widget uses) and writes an HTML control: one native range slider per parameter
+    (usable by keyboard and on a phone), the figure for the current setting, and a
+    text readout `describe(**setting)` (read aloud by screen readers). About twenty
+    lines of inline JavaScript swap the image: no library, nothing from a CDN.
+
+    grid : {"parameter name": [values, ...], ...}, at most 2 parameters and 60 settings.
+    """
+    import base64
+    import html as html_lib
+    import io
+    import itertools
+    import json
+    import uuid
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    if not callable(draw) or not callable(describe):
+        raise TypeError("draw and describe must be functions of the grid's parameters")
+    if not isinstance(grid, dict) or not 1 <= len(grid) <= 2:
+        raise ValueError("grid must be a dict of one or two parameters, {name: [values]}")
+    for name, values in grid.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"grid's parameter names must be identifiers, got {name!r}")
+        if not isinstance(values, (list, tuple)) or len(values) < 2:
+            raise ValueError(f"grid[{name!r}] must list at least two values")
+    settings = list(itertools.product(*grid.values()))
+    if len(settings) > 60:
+        raise ValueError(f"grid has {len(settings)} settings; at most 60 keep the page light")
+    names = list(grid)
+    frames, images = {}, []
+    for setting in settings:
+        kwargs = dict(zip(names, setting))
+        fig = draw(**kwargs)
+        if not isinstance(fig, Figure):
+            raise TypeError(f"draw must return a matplotlib Figure, got {type(fig).__name__}")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        plt.close(fig)
+        images.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+        frames[setting] = str(describe(**kwargs))
+    uid = "explorer-" + uuid.uuid4().hex[:8]
+    sliders = []
+    for i, (name, values) in enumerate(grid.items()):
+        sliders.append(
+            f'<label class="static-explorer-row">{html_lib.escape(name)} '
+            f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="0" '
+            f'data-index="{i}" aria-label="{html_lib.escape(name)}" '
+            f'aria-valuetext="{html_lib.escape(str(values[0]))}">'
+            f'<span class="static-explorer-value">{html_lib.escape(str(values[0]))}</span></label>')
+    data = {"values": [[str(v) for v in vals] for vals in grid.values()],
+            "images": images, "texts": list(frames.values())}
+    html = f"""<div class="static-explorer" id="{uid}" role="group" aria-label="{html_lib.escape(label)}">
+<div class="static-explorer-controls">{''.join(sliders)}</div>
+<output class="static-explorer-readout" aria-live="polite">{html_lib.escape(frames[settings[0]])}</output>
+<img class="static-explorer-figure" src="{images[0]}" alt="{html_lib.escape(alt)}">
+<script type="application/json" class="static-explorer-data">{json.dumps(data)}</script>
+<script>
+(function () {{
+  var root = document.getElementById("{uid}");
+  var data = JSON.parse(root.querySelector(".static-explorer-data").textContent);
+  var inputs = root.querySelectorAll("input[type=range]");
+  function update() {{
+    var index = 0;
+    inputs.forEach(function (input, i) {{
+      var k = Number(input.value), v = data.values[i][k];
+      index = index * data.values[i].length + k;
+      input.setAttribute("aria-valuetext", v);
+      input.parentNode.querySelector(".static-explorer-value").textContent = v;
+    }});
+    root.querySelector(".static-explorer-figure").src = data.images[index];
+    root.querySelector(".static-explorer-readout").textContent = data.texts[index];
+  }}
+  inputs.forEach(function (input) {{ input.addEventListener("input", update); }});
+}})();
+</script>
+</div>"""
+    return StaticExplorer(html, frames)
+
+
+# ---------------------------------------------------------------------------
 # Exercise checks
 # ---------------------------------------------------------------------------
 
@@ -542,11 +649,13 @@ def _verdict(answer, expected, name, rtol, atol, dtype, device) -> Verdict:
                     and np.allclose(got, ratio * want, rtol=rtol, atol=atol):
                 return Verdict(False, f"{name}: off by a factor of {ratio:.4g}")
     if want.size == 1 and np.ndim(expected) == 0:
-        value = got.item()
-        shown = f"{value:.6g}" if not isinstance(value, complex) else f"{value:.6g}"
-        return Verdict(False, f"{name}: the value is wrong: got {shown}")
-    err = float(np.max(np.abs(got - want)))
-    return Verdict(False, f"{name}: the values are wrong: largest difference {err:.3g}")
+        return Verdict(False, f"{name}: the value is wrong: got {got.item():.6g}")
+    # Where, not by how much: the size of the difference would give the expected values
+    # away for an answer of zeros.
+    wrong = ~np.isclose(got, want, rtol=rtol, atol=atol)
+    first = tuple(int(i) for i in np.argwhere(wrong.reshape(np.shape(want)))[0])
+    return Verdict(False, f"{name}: {int(wrong.sum())} of {wrong.size} values are wrong, "
+                          f"the first at index {first if len(first) != 1 else first[0]}")
 
 
 # ---------------------------------------------------------------------------

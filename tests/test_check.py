@@ -123,10 +123,13 @@ def test_scalar_off_by_a_whole_factor_is_reported():
     assert "factor of 2" in check(24, 12).message
 
 
-def test_wrong_array_reports_the_largest_difference():
+def test_wrong_array_says_where_not_by_how_much():
     verdict = check([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
     assert not verdict
-    assert "largest difference 2" in verdict.message
+    assert "1 of 3 values are wrong, the first at index 2" in verdict.message
+    zeros = check(np.zeros((2, 2)), [[1.5, 0.0], [2.5, 3.5]])
+    assert "3 of 4" in zeros.message and "(0, 0)" in zeros.message
+    assert "1.5" not in zeros.message and "3.5" not in zeros.message
 
 
 def test_zero_answer_is_wrong_not_a_factor():
