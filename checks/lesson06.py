@@ -1,0 +1,206 @@
+"""Checks for lesson 6's exercises (lessons/06_char_language_model.ipynb).
+
+Each check takes the learner's answer (a function), runs it on sizes and data of its
+own, computes the reference itself after the answer (plain-Python counting, autograd,
+`helper.rnn_forward` run over the whole text again), and returns `helper.check`'s
+verdict, which never shows the expected value. In strict mode (the book build, the
+tests) a wrong answer raises `helper.WrongAnswer`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import torch
+from torch import nn
+
+import helper
+from helper import check
+
+
+def _refuse(name: str, message: str):
+    """A wrong verdict with a message of its own (an answer that raised or misbehaved)."""
+    verdict = helper.Verdict(False, f"{name}: {message}")
+    if helper._strict_default():
+        raise helper.WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
+    return verdict
+
+
+# -- Exercise "Sample from lesson 3's network" ------------------------------------------
+
+
+def _tiny_params(seed, K=6, n_h=5, scale=1.5):
+    """A seeded one-hot tanh RNN with a softmax head: the min-char-rnn design."""
+    gen = np.random.default_rng(seed)
+    return {"W_x": scale * gen.standard_normal((K, n_h)),
+            "W_s": scale * gen.standard_normal((n_h, n_h)) / np.sqrt(n_h),
+            "b_s": 0.3 * gen.standard_normal(n_h),
+            "W_y": 2.0 * gen.standard_normal((n_h, K)),
+            "b_y": 0.3 * gen.standard_normal(K)}
+
+
+def _greedy_by_rerun(p, s_0, first_id, n):
+    """The greedy continuation, each step recomputed from s_0 over the whole text so far.
+
+    Independent of any sampling loop: no state is carried from one step to the next.
+    Also returns the smallest gap between the best and the second-best logit.
+    """
+    K = p["W_x"].shape[0]
+    ids, gaps = [first_id], []
+    for _ in range(n):
+        S = helper.rnn_forward(np.eye(K)[ids], p["W_x"], p["W_s"], p["b_s"], s_0)
+        z = S[-1] @ p["W_y"] + p["b_y"]  # (K,): the logits after the last character
+        top2 = np.sort(z)[-2:]
+        gaps.append(top2[1] - top2[0])
+        ids.append(int(np.argmax(z)))
+    return ids[1:], min(gaps)
+
+
+def _run_sampler(sample, p, s_0, first_id, n, temperature, seed, name):
+    """Call the learner's sampler; a list of n ids, or a verdict that says what is wrong."""
+    try:
+        out = sample(p, s_0.copy(), first_id, n, temperature, np.random.default_rng(seed))
+    except Exception as exc:  # the learner's code raised: say so, do not crash the check
+        return None, _refuse(name, f"your function raised {type(exc).__name__}: {exc}")
+    try:
+        out = [int(i) for i in out]
+    except (TypeError, ValueError):
+        return None, _refuse(name, "return a list of character ids (whole numbers)")
+    K = p["W_x"].shape[0]
+    if len(out) != n:
+        return None, _refuse(name, f"asked for {n} characters, got {len(out)}")
+    if not all(0 <= i < K for i in out):
+        return None, _refuse(name, f"every id must be between 0 and K - 1 = {K - 1}")
+    return out, None
+
+
+def check_sampler(sample):
+    """Exercise "Sample from lesson 3's network": `sample(p, s_0, first_id, n, temperature, rng)`.
+
+    Three tests on tiny networks of its own: (1) at a temperature near 0 the sampler must
+    give the greedy text, which the check recomputes by re-running `rnn_forward` over
+    the whole text at each step (so the state must be carried right); (2) in a network
+    whose state never changes (W_x = W_s = 0) every step draws from one distribution,
+    softmax(z / temperature): the frequencies of a long sample must match it at two
+    temperatures, within 5 standard errors; (3) the same rng seed gives the same text.
+    """
+    name = "your sampler"
+    if not callable(sample):
+        return _refuse(name, f"sample must be your function sample_numpy, got "
+                             f"{type(sample).__name__}")
+    # (1) near-greedy on a network whose state matters
+    p = _tiny_params(seed=29)   # its greedy text depends on the state, not on the last id alone
+    s_0 = np.zeros(p["W_s"].shape[0])
+    n_greedy, tau_small = 40, 0.01
+    got, bad = _run_sampler(sample, p, s_0, 2, n_greedy, tau_small, 0, name)
+    if bad is not None:
+        return bad
+    want, gap = _greedy_by_rerun(p, s_0, 2, n_greedy)
+    # a gap of g between the two best logits leaves the runner-up a probability below
+    # exp(-g / tau): the check's network is chosen so that this is below 1e-15
+    assert gap / tau_small > 35, "the check's own network has a near tie"
+    if got != want:
+        first = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+        return _refuse(name, f"at a temperature near 0 the text must be the greedy one (the "
+                             f"likeliest character at every step); it differs from character "
+                             f"{first} on: is the state carried from one step to the next, "
+                             f"the drawn character fed back one-hot, and are the logits "
+                             f"divided by the temperature?")
+    # (2) frequencies where every step has the same distribution
+    K, n_h = 5, 4
+    gen = np.random.default_rng(23)
+    p_const = {"W_x": np.zeros((K, n_h)), "W_s": np.zeros((n_h, n_h)),
+               "b_s": gen.standard_normal(n_h), "W_y": gen.standard_normal((n_h, K)),
+               "b_y": gen.standard_normal(K)}
+    z = np.tanh(p_const["b_s"]) @ p_const["W_y"] + p_const["b_y"]  # (K,): fixed logits
+    n_long = 4000
+    for temperature in (0.7, 2.0):
+        got, bad = _run_sampler(sample, p_const, np.zeros(n_h), 0, n_long, temperature, 5, name)
+        if bad is not None:
+            return bad
+        q = np.exp((z - z.max()) / temperature)
+        q /= q.sum()
+        freq = np.bincount(got, minlength=K) / n_long
+        se = np.sqrt(q * (1 - q) / n_long)
+        if np.any(np.abs(freq - q) > 5 * se + 1e-12):
+            return _refuse(name, f"at temperature {temperature} the characters' frequencies "
+                                 f"do not match softmax(z / temperature) (divide the logits "
+                                 f"by the temperature, then take the softmax)")
+    # (3) reproducible with the same seed, different with another
+    a, bad = _run_sampler(sample, p, s_0, 1, 30, 1.0, 7, name)
+    if bad is not None:
+        return bad
+    b, _ = _run_sampler(sample, p, s_0, 1, 30, 1.0, 7, name)
+    c, _ = _run_sampler(sample, p, s_0, 1, 30, 1.0, 8, name)
+    if a != b:
+        return _refuse(name, "the same rng seed must give the same text: draw with `rng`")
+    if a == c:
+        return _refuse(name, "two rng seeds gave the same text: draw with `rng`")
+    return check(True, True, name=name)
+
+
+# -- Exercise "A trigram baseline" --------------------------------------------------------
+
+
+def _trigram_reference(train, evaluate, K, alpha):
+    """Plain-Python counting: mean -log2 p(c | a, b) with add-alpha smoothing."""
+    triples = Counter(zip(train[:-2], train[1:-1], train[2:]))
+    pairs = Counter(zip(train[:-2], train[1:-1]))
+    bits = [-math.log2((triples[(a, b, c)] + alpha) / (pairs[(a, b)] + alpha * K))
+            for a, b, c in zip(evaluate[:-2], evaluate[1:-1], evaluate[2:])]
+    return sum(bits) / len(bits)
+
+
+def check_trigram(trigram_bpc):
+    """Exercise "A trigram baseline": `trigram_bpc(train_ids, eval_ids, K, alpha)`.
+
+    The check makes texts of its own (a repetitive one and a random one, with ids that
+    never occur in training), calls the answer with NumPy int arrays, and compares with
+    counts made in plain Python.
+    """
+    name = "trigram bits per character"
+    if not callable(trigram_bpc):
+        return _refuse(name, f"trigram_bpc must be your function, got "
+                             f"{type(trigram_bpc).__name__}")
+    gen = np.random.default_rng(31)
+    K = 7
+    base = np.array([0, 1, 2, 3, 1, 2, 4, 0, 2, 1])
+    train = np.concatenate([base, gen.integers(0, 5, 300), base, base])  # ids 5, 6 unseen
+    evaluate = np.concatenate([gen.integers(0, K, 80), base])
+    answers, wanted = [], []
+    for alpha in (1.0, 0.1):
+        try:
+            value = float(trigram_bpc(train.copy(), evaluate.copy(), K, alpha))
+        except Exception as exc:
+            return _refuse(name, f"your function raised {type(exc).__name__}: {exc}")
+        answers.append(value)
+        wanted.append(_trigram_reference(train.tolist(), evaluate.tolist(), K, alpha))
+    return check(answers, wanted, name=name, rtol=1e-9, atol=1e-12)
+
+
+# -- Exercise "The gradient of an embedding" ---------------------------------------------
+
+
+def check_embedding_grad(embedding_grad):
+    """Exercise "The gradient of an embedding": `embedding_grad(ids, G, K)`.
+
+    `G` holds dE/d(row) for each looked-up row; the reference is autograd through
+    `nn.Embedding` on ids of its own, with repeated ids and ids never looked up.
+    """
+    name = "dE/dW of the embedding"
+    if not callable(embedding_grad):
+        return _refuse(name, f"embedding_grad must be your function, got "
+                             f"{type(embedding_grad).__name__}")
+    gen = torch.Generator().manual_seed(41)
+    K, n_emb = 9, 4
+    ids = torch.tensor([3, 1, 3, 7, 1, 3, 0])  # 3 three times, 1 twice; 2, 4, 5, 6, 8 never
+    G = torch.randn(len(ids), n_emb, generator=gen, dtype=torch.float64)  # (N, n_emb)
+    try:
+        answer = embedding_grad(ids.clone(), G.clone(), K)
+    except Exception as exc:
+        return _refuse(name, f"your function raised {type(exc).__name__}: {exc}")
+    emb = nn.Embedding(K, n_emb).double()
+    (emb(ids) * G).sum().backward()  # dE/d(row i) = G[i]
+    return check(answer, emb.weight.grad, name=name, rtol=1e-12, atol=1e-12)
