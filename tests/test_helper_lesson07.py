@@ -1,0 +1,139 @@
+"""Lesson 7's exercise checks (checks/lesson07.py): right answers pass, wrong ones fail.
+
+Lesson 7 adds nothing to helper.py (no other lesson needs its code yet), so these tests
+cover its checks: each check accepts a correct answer, rejects the wrong answers a learner
+is likely to give (a verdict in friendly mode, `WrongAnswer` in strict mode), and names
+the argument when it is given something that is not a function.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+from torch.nn.utils.rnn import PackedSequence
+
+import helper
+from checks.lesson07 import (check_bigru_count, check_masked_loss, check_mean_over_time,
+                             check_pack_by_hand)
+
+
+@pytest.fixture
+def friendly(monkeypatch):
+    """Friendly mode: a wrong answer gets a verdict instead of raising."""
+    monkeypatch.setenv(helper.STRICT_ENV, "0")
+
+
+@pytest.fixture
+def strict(monkeypatch):
+    monkeypatch.setenv(helper.STRICT_ENV, "1")
+
+
+def _encode(word):
+    return torch.tensor([ord(c) - ord("A") + 1 for c in word])
+
+
+# -- right answers ---------------------------------------------------------------------
+
+def masked_loss(logits, targets, lengths):
+    per_step = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    mask = torch.arange(targets.shape[1])[None] < torch.as_tensor(lengths)[:, None]
+    return (per_step * mask).sum() / mask.sum()
+
+
+def pack_by_hand(words):
+    codes = [_encode(w) for w in words]
+    data, sizes = [], []
+    for t in range(len(codes[0])):
+        running = [c for c in codes if len(c) > t]
+        data += [c[t] for c in running]
+        sizes.append(len(running))
+    return PackedSequence(torch.stack(data), torch.tensor(sizes))
+
+
+def mean_over_time(outputs, lengths):
+    lengths = torch.as_tensor(lengths)
+    mask = (torch.arange(outputs.shape[1])[None] < lengths[:, None]).unsqueeze(-1)
+    return (outputs * mask).sum(1) / lengths[:, None]
+
+
+def bigru_count(n_in, n_h, num_layers):
+    first = 6 * (n_in * n_h + n_h * n_h + 2 * n_h)
+    return first + (num_layers - 1) * 6 * (3 * n_h * n_h + 2 * n_h)
+
+
+@pytest.mark.parametrize("check, answer", [
+    (check_masked_loss, masked_loss), (check_pack_by_hand, pack_by_hand),
+    (check_mean_over_time, mean_over_time), (check_bigru_count, bigru_count)])
+def test_check_accepts_a_right_answer(strict, check, answer):
+    assert check(answer).ok
+
+
+# -- wrong answers ---------------------------------------------------------------------
+
+def unmasked_loss(logits, targets, lengths):  # the padding counted too
+    return F.cross_entropy(logits.transpose(1, 2), targets)
+
+
+def mean_of_word_means(logits, targets, lengths):  # another weighting than asked
+    per_step = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    return torch.stack([per_step[b, :n].mean() for b, n in enumerate(lengths)]).mean()
+
+
+def pack_word_by_word(words):  # concatenated, not step by step
+    return PackedSequence(torch.cat([_encode(w) for w in words]),
+                          torch.tensor([len(words)] * len(words[0])))
+
+
+def pack_with_torch(words):
+    from torch.nn.utils.rnn import pack_sequence
+    return pack_sequence([_encode(w) for w in words])
+
+
+def mean_over_all_steps(outputs, lengths):  # divides by T, keeps the padding
+    return outputs.mean(dim=1)
+
+
+def count_one_direction(n_in, n_h, num_layers):
+    return bigru_count(n_in, n_h, num_layers) // 2
+
+
+def count_by_building(n_in, n_h, num_layers):
+    return sum(p.numel() for p in torch.nn.GRU(n_in, n_h, num_layers,
+                                               bidirectional=True).parameters())
+
+
+@pytest.mark.parametrize("check, answer", [
+    (check_masked_loss, unmasked_loss), (check_masked_loss, mean_of_word_means),
+    (check_masked_loss, lambda *args: torch.tensor(0.0)),
+    (check_pack_by_hand, pack_word_by_word), (check_pack_by_hand, pack_with_torch),
+    (check_mean_over_time, mean_over_all_steps),
+    (check_mean_over_time, lambda outputs, lengths: torch.zeros(outputs.shape[0], 1)),
+    (check_bigru_count, count_one_direction), (check_bigru_count, count_by_building)])
+def test_check_rejects_a_wrong_answer(friendly, check, answer):
+    assert not check(answer).ok
+
+
+def test_strict_mode_raises_on_a_wrong_answer(strict):
+    with pytest.raises(helper.WrongAnswer):
+        check_masked_loss(unmasked_loss)
+
+
+def test_an_unanswered_exercise_is_not_right(friendly):
+    assert not check_bigru_count(lambda n_in, n_h, num_layers: None).ok
+    assert not check_masked_loss(lambda logits, targets, lengths: None).ok
+
+
+def test_an_answer_that_raises_gets_a_verdict(friendly):
+    def broken(outputs, lengths):
+        raise NotImplementedError()
+    verdict = check_mean_over_time(broken)
+    assert not verdict.ok and "NotImplementedError" in verdict.message
+
+
+@pytest.mark.parametrize("check, arg", [
+    (check_masked_loss, "masked_loss"), (check_pack_by_hand, "pack_by_hand"),
+    (check_mean_over_time, "mean_over_time"), (check_bigru_count, "bigru_count")])
+def test_a_value_instead_of_a_function_names_the_argument(check, arg):
+    with pytest.raises(TypeError, match=arg):
+        check(42)
