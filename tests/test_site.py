@@ -60,6 +60,15 @@ def uses_widgets(docname: str) -> bool:
 PAGES = toc_docnames()
 LESSONS = [d for d in PAGES if d.startswith("lessons/")]
 
+
+def explorer_pages() -> list[str]:
+    """Lessons whose code builds a static explorer (helper.static_explorer)."""
+    return [d for d in LESSONS
+            if source_of(d) and "static_explorer(" in source_of(d).read_text("utf-8")]
+
+
+EXPLORER_PAGES = explorer_pages()
+
 # The kernel note CONTRIBUTING.md asks for before each widget.
 KERNEL_NOTE = "need a running Python kernel"
 
@@ -199,7 +208,12 @@ WIDGETS_JS = """() => {
 def test_widgets_show_their_saved_state(visit, docname):
     v = visit(docname)
     w = v.page.evaluate(WIDGETS_JS)
-    if uses_widgets(docname):
+    if docname in EXPLORER_PAGES:
+        # The live controls' output is left off the website (it cannot redraw without a
+        # kernel); the static explorer stands in, and the note says so.
+        assert v.page.locator(".static-explorer").count() >= 1
+        assert KERNEL_NOTE in v.page.inner_text("main"), f"{docname}: no kernel note"
+    elif uses_widgets(docname):
         assert w["views"] > 0, (
             f"{docname} imports ipywidgets but its page has no widget views: "
             "does the notebook display a widget?")
@@ -347,3 +361,63 @@ def test_dark_mode_figures_readable(open_page, docname):
         if alpha < 1 or luminance < 0.75:
             dark.append(f"{src}: {color}")
     assert dark == [], f"{docname}: figures without a light background in dark mode: {dark}"
+
+
+# ------------------------------------------------ controls that work without a kernel
+
+@pytest.mark.parametrize("docname", EXPLORER_PAGES)
+def test_static_controls_move_the_figure(visit, docname):
+    """Each static control, moved by keyboard, changes its figure and its text readout."""
+    v = visit(docname)
+    page = v.page
+    explorers = page.locator(".static-explorer")
+    assert explorers.count() >= 1, f"{docname}: no static explorer on the page"
+    for i in range(explorers.count()):
+        explorer = explorers.nth(i)
+        sliders = explorer.locator("input[type=range]")
+        for j in range(sliders.count()):
+            before = (explorer.locator("img").get_attribute("src"),
+                      explorer.locator("output").inner_text())
+            slider = sliders.nth(j)
+            slider.focus()
+            page.keyboard.press("End")  # keyboard: the last value of this control
+            after = (explorer.locator("img").get_attribute("src"),
+                     explorer.locator("output").inner_text())
+            assert after[0] != before[0], f"{docname}: explorer {i}, slider {j}: figure unchanged"
+            assert after[1] != before[1], f"{docname}: explorer {i}, slider {j}: readout unchanged"
+            assert slider.get_attribute("aria-valuetext"), "the slider announces its value"
+            page.keyboard.press("Home")
+    assert v.console_errors == [], f"{docname}: {v.console_errors}"
+
+
+# ------------------------------------------------------------- pages that read well
+
+MAX_PAGE_HEIGHT = 20000  # px at 1366 px wide
+
+
+@pytest.mark.parametrize("docname", LESSONS)
+def test_lesson_page_is_not_too_tall(open_page, docname):
+    v = open_page("light", viewport=(1366, 900))
+    v.goto(html_path(docname))
+    v.page.evaluate(READY_JS)
+    height = v.page.evaluate("document.documentElement.scrollHeight")
+    assert height <= MAX_PAGE_HEIGHT, f"{docname}: {height} px tall at 1366 px wide"
+
+
+def test_one_search_box_and_a_favicon(visit):
+    page = visit(PAGES[0]).page
+    boxes = page.locator(".search-button__button:visible, input[type=search]:visible")
+    assert boxes.count() == 1, f"{boxes.count()} search boxes or buttons on the home page"
+    icon = page.locator("link[rel~=icon]")
+    assert icon.count() >= 1, "no favicon"
+
+
+def test_search_excerpts_show_no_raw_tex(open_page):
+    v = open_page()
+    v.goto("search.html?q=recurrent+weights")
+    results = v.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=15000)
+    v.page.wait_for_timeout(1500)  # excerpts are filled in after the titles
+    text = v.page.locator("#search-results").inner_text()
+    assert not re.search(r"\\\(|\\\)|\\\[|\\\]|\\[a-zA-Z]+\{", text), \
+        f"raw TeX in search excerpts: {text[:500]}"
