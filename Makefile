@@ -7,12 +7,14 @@
 #   make slides  one reveal.js deck per lesson, working offline, into _build/slides
 #   make test-latest  the lessons under nbval with the newest release of every package but torch
 #   make data    the data sets (npm packages, pinned in package-lock.json)
+#   make normalize        the lessons' Lab/nbgrader metadata, after editing a lesson
+#   make nbgrader-course  an nbgrader course from the lessons, into _build/nbgrader
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test test-latest lab bench student slides data clean
+.PHONY: book test test-latest lab bench student slides data normalize nbgrader-course clean
 
 # A wrong published solution fails the build and the tests: helper.check raises
 # instead of printing its verdict when this is set (never in the student edition).
@@ -27,6 +29,8 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" > $(VENV)/.purelib
 	echo "$(CURDIR)" > "$$(cat $(VENV)/.purelib)/rnn_course_root.pth"
+	# nbgrader's menus are for teachers (make nbgrader-course), not for learners in Lab
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null
 	touch $(STAMP)
 
 # The browser assets the site and the slides serve themselves (MathJax, the widget
@@ -59,8 +63,20 @@ test-latest: $(NODE_STAMP)
 	$(LATEST)/bin/python -m pip list --format=freeze | grep -iE '^(numpy|matplotlib|ipywidgets|ipykernel|nbval|torch|pytest)=='
 	$(LATEST)/bin/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax lessons
 
+# Lab serves the repository (so a lesson's link to ../book/notation.md opens) and starts
+# in lessons/; learners get check's friendly verdicts, not strict mode.
 lab: $(STAMP) $(NODE_STAMP)
-	RNN_COURSE_STRICT= $(BIN)/jupyter lab lessons/
+	RNN_COURSE_STRICT= $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/lessons
+
+# After editing a lesson: the metadata JupyterLab and nbgrader read (solutions folded,
+# kernelspec, exercise numbering); `make test` checks it.
+normalize: $(STAMP)
+	$(BIN)/python scripts/normalize_notebooks.py
+
+# An nbgrader course (source/ release/ with graded check cells) for a teacher.
+nbgrader-course: $(STAMP)
+	rm -rf _build/nbgrader
+	$(BIN)/python scripts/student.py --nbgrader _build/nbgrader
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/bench.py

