@@ -395,7 +395,7 @@ class StaticExplorer:
 
 
 def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
-                    dpi: int = 80) -> StaticExplorer:
+                    start: dict | None = None, dpi: int = 80) -> StaticExplorer:
     """Sliders over a grid of settings that work on the static website.
 
     Introduced in lesson 2. The website has no kernel, so a live ipywidgets control
@@ -407,6 +407,7 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
     lines of inline JavaScript swap the image: no library, nothing from a CDN.
 
     grid : {"parameter name": [values, ...], ...}, at most 2 parameters and 60 settings.
+    start : {"parameter name": value}, the setting shown first (default: each first value).
     """
     import base64
     import html as html_lib
@@ -427,6 +428,11 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
             raise ValueError(f"grid's parameter names must be identifiers, got {name!r}")
         if not isinstance(values, (list, tuple)) or len(values) < 2:
             raise ValueError(f"grid[{name!r}] must list at least two values")
+    start = dict(start or {})
+    for name, value in start.items():
+        if name not in grid or value not in grid[name]:
+            raise ValueError(f"start[{name!r}] must be one of grid[{name!r}], got {value!r}")
+    first = [list(grid[name]).index(start[name]) if name in start else 0 for name in grid]
     settings = list(itertools.product(*grid.values()))
     if len(settings) > 60:
         raise ValueError(f"grid has {len(settings)} settings; at most 60 keep the page light")
@@ -445,18 +451,21 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
     uid = "explorer-" + uuid.uuid4().hex[:8]
     sliders = []
     for i, (name, values) in enumerate(grid.items()):
+        shown = html_lib.escape(str(values[first[i]]))
         sliders.append(
             f'<label class="static-explorer-row">{html_lib.escape(name)} '
-            f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="0" '
-            f'data-index="{i}" aria-label="{html_lib.escape(name)}" '
-            f'aria-valuetext="{html_lib.escape(str(values[0]))}">'
-            f'<span class="static-explorer-value">{html_lib.escape(str(values[0]))}</span></label>')
+            f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="{first[i]}" '
+            f'data-index="{i}" aria-label="{html_lib.escape(name)}" aria-valuetext="{shown}">'
+            f'<span class="static-explorer-value">{shown}</span></label>')
+    index0 = 0
+    for i, values in enumerate(grid.values()):
+        index0 = index0 * len(values) + first[i]
     data = {"values": [[str(v) for v in vals] for vals in grid.values()],
             "images": images, "texts": list(frames.values())}
     html = f"""<div class="static-explorer" id="{uid}" role="group" aria-label="{html_lib.escape(label)}">
 <div class="static-explorer-controls">{''.join(sliders)}</div>
-<output class="static-explorer-readout" aria-live="polite">{html_lib.escape(frames[settings[0]])}</output>
-<img class="static-explorer-figure" src="{images[0]}" alt="{html_lib.escape(alt)}">
+<output class="static-explorer-readout" aria-live="polite">{html_lib.escape(frames[settings[index0]])}</output>
+<img class="static-explorer-figure" src="{images[index0]}" alt="{html_lib.escape(alt)}">
 <script type="application/json" class="static-explorer-data">{json.dumps(data)}</script>
 <script>
 (function () {{
