@@ -61,7 +61,7 @@ test-latest: $(NODE_STAMP)
 	$(LATEST)/bin/python -m pip install --quiet --upgrade -r requirements-latest.txt
 	echo "$(CURDIR)" > "$$($(LATEST)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/rnn_course_root.pth"
 	$(LATEST)/bin/python -m pip list --format=freeze | grep -iE '^(numpy|matplotlib|ipywidgets|ipykernel|nbval|torch|pytest)=='
-	$(LATEST)/bin/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax lessons
+	$(LATEST)/bin/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax -n 2 --dist loadfile lessons
 
 # Lab serves the repository (so a lesson's link to ../book/notation.md opens) and starts
 # in lessons/; learners get check's friendly verdicts, not strict mode.
