@@ -132,3 +132,15 @@ def open_page(browser, site_url):
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def friendly(monkeypatch):
+    """Friendly mode (a learner's): a wrong answer gets a verdict instead of raising."""
+    monkeypatch.setenv("RNN_COURSE_STRICT", "0")
+
+
+@pytest.fixture
+def strict(monkeypatch):
+    """Strict mode (the book build's): a wrong answer raises WrongAnswer."""
+    monkeypatch.setenv("RNN_COURSE_STRICT", "1")

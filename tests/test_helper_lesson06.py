@@ -17,16 +17,6 @@ import helper
 from checks.lesson06 import check_embedding_grad, check_sampler, check_trigram
 
 
-@pytest.fixture
-def friendly(monkeypatch):
-    """Friendly mode: a wrong answer gets a verdict instead of raising."""
-    monkeypatch.setenv(helper.STRICT_ENV, "0")
-
-
-@pytest.fixture
-def strict(monkeypatch):
-    monkeypatch.setenv(helper.STRICT_ENV, "1")
-
 
 def _softmax(logits):
     e = np.exp(logits - logits.max())

@@ -18,16 +18,6 @@ from checks.lesson07 import (check_bigru_count, check_masked_loss, check_mean_ov
                              check_pack_by_hand)
 
 
-@pytest.fixture
-def friendly(monkeypatch):
-    """Friendly mode: a wrong answer gets a verdict instead of raising."""
-    monkeypatch.setenv(helper.STRICT_ENV, "0")
-
-
-@pytest.fixture
-def strict(monkeypatch):
-    monkeypatch.setenv(helper.STRICT_ENV, "1")
-
 
 def _encode(word):
     return torch.tensor([ord(c) - ord("A") + 1 for c in word])

@@ -21,15 +21,8 @@ import pytest
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: run `make test` (requirements.txt)")
 from nbgrader.api import Gradebook  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
-
-
-def _load_script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from _shared import LESSONS, ROOT
+from _shared import load_script as _load_script
 
 
 student = _load_script("student")
