@@ -19,6 +19,7 @@ __all__ = [
     "ModelSummary",
     "Verdict",
     "WrongAnswer",
+    "answer_source",
     "check",
     "fmt",
     "load_cmudict",
@@ -29,6 +30,7 @@ __all__ = [
     "seed_everything",
     "style",
     "summary",
+    "wrong_answer",
 ]
 
 # ---------------------------------------------------------------------------
@@ -604,6 +606,33 @@ def check(answer, expected, *, name="answer", rtol=1e-5, atol=1e-8, dtype=None,
     if strict and not verdict.ok:
         raise WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
     return verdict
+
+
+def wrong_answer(name: str, message: str, *, strict=None) -> Verdict:
+    """A wrong verdict about how an answer was made, not its value; raises like `check`.
+
+    Introduced in lesson 1's checks (checks/): for an answer that raised, built a model
+    where the exercise asks for a count, or used what the exercise forbids. In strict
+    mode (the book build and the tests) it raises `WrongAnswer`.
+    """
+    verdict = Verdict(False, f"{name}: {message}")
+    if _strict_default() if strict is None else strict:
+        raise WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
+    return verdict
+
+
+def answer_source(answer) -> str:
+    """The source code of a learner's function, or "" where Python cannot show it.
+
+    Introduced in lesson 4's checks: a check reads it to refuse a shortcut the exercise
+    forbids (building a GRU to count its parameters, calling PyTorch's own packing).
+    """
+    import inspect
+
+    try:
+        return inspect.getsource(answer)
+    except (OSError, TypeError):
+        return ""
 
 
 def _verdict(answer, expected, name, rtol, atol, dtype, device) -> Verdict:

@@ -12,25 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-import helper
-from helper import Verdict, WrongAnswer
+from helper import check
 
-
-def check(answer, expected, *, name="answer", rtol=1e-5, atol=1e-8, dtype=None, device=None):
-    """`helper.check`, but a wrong array's verdict counts the wrong entries instead of
-    quoting the largest difference (for an answer of zeros that difference would be the
-    largest expected value: the answer given away)."""
-    verdict = helper.check(answer, expected, name=name, rtol=rtol, atol=atol, dtype=dtype,
-                           device=device, strict=False)
-    if not verdict.ok and "largest difference" in verdict.message:
-        got = np.asarray(helper._to_array(answer), dtype=float).ravel()
-        want = np.asarray(helper._to_array(expected), dtype=float).ravel()
-        wrong = ~np.isclose(got, want, rtol=rtol, atol=atol)
-        verdict = Verdict(False, f"{name}: {int(wrong.sum())} of {wrong.size} values are "
-                                 f"wrong, the first at position {int(np.argmax(wrong))}")
-    if not verdict.ok and helper._strict_default():
-        raise WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
-    return verdict
 
 # Layer sizes and batch sizes the lesson never shows: a function that only gets the
 # lesson's own example right does not pass.

@@ -14,16 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from checks.lesson01 import check  # helper.check, without quoting differences
-from helper import Verdict, WrongAnswer, rnn_forward
-from helper import _strict_default as _strict  # the same switch helper.check reads
-
-
-def _wrong(message: str) -> Verdict:
-    """A verdict for a mistake that is not about a value (e.g. a model was built)."""
-    if _strict():
-        raise WrongAnswer(f"✗ {message} (a published solution must be correct)")
-    return Verdict(False, message)
+from helper import check, rnn_forward, wrong_answer
 
 
 class _BuiltAModel(Exception):
@@ -70,8 +61,8 @@ def check_param_count(n_params):
         with _no_models():
             answers = [n_params(*sizes) for sizes in _SIZES]
     except _BuiltAModel as built:
-        return _wrong(f"parameters: your function builds a model ({built}); "
-                      "count from the sizes alone")
+        return wrong_answer("parameters", f"your function builds a model ({built}); "
+                                          "count from the sizes alone")
     if any(a is None for a in answers):
         return check(None, 0, name="parameters")
     expected = [_count_by_building(*sizes) for sizes in _SIZES]

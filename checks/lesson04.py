@@ -11,7 +11,6 @@ the expected value. In strict mode (the book build, the tests) a wrong answer ra
 from __future__ import annotations
 
 import copy
-import inspect
 from unittest import mock
 
 import numpy as np
@@ -25,12 +24,7 @@ from helper import check
 _GRU_CASES = [(3, 7, 1), (2, 5, 3), (4, 16, 2), (1, 1, 1), (6, 2, 4)]
 
 
-def _refuse(name: str, message: str):
-    """A wrong verdict with a message of its own (an answer that raised, or that cheats)."""
-    verdict = helper.Verdict(False, f"{name}: {message}")
-    if helper._strict_default():
-        raise helper.WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
-    return verdict
+_refuse = helper.wrong_answer  # a wrong verdict that is not about a value
 
 
 class _Forecaster(nn.Module):
@@ -70,10 +64,7 @@ def check_gru_count(gru_param_count):
     answer that builds a GRU (or any model) to count does not answer the exercise.
     """
     name = "parameters of nn.GRU on several sizes"
-    try:
-        source = inspect.getsource(gru_param_count)
-    except (OSError, TypeError):
-        source = ""
+    source = helper.answer_source(gru_param_count)
     if any(word in source for word in ("GRU(", "RNN(", "LSTM(", "parameters(", "summary(")):
         return _refuse(name, "count from the sizes alone, without building a GRU")
     try:  # a recurrent layer built while counting raises _BuiltALayer
@@ -205,10 +196,7 @@ def check_input_tensor(to_input, device):
     The answer must be float32 on `device`, shaped (1, seq_len, 1).
     """
     name = "one chunk as the model's input"
-    try:
-        source = inspect.getsource(to_input)
-    except (OSError, TypeError):
-        source = ""
+    source = helper.answer_source(to_input)
     if "as_tensor(" in source:
         return _refuse(name, "build it without the lesson's as_tensor")
     values = np.random.default_rng(409).normal(size=23)  # float64, as NumPy makes them

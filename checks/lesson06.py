@@ -20,12 +20,7 @@ import helper
 from helper import check
 
 
-def _refuse(name: str, message: str):
-    """A wrong verdict with a message of its own (an answer that raised or misbehaved)."""
-    verdict = helper.Verdict(False, f"{name}: {message}")
-    if helper._strict_default():
-        raise helper.WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
-    return verdict
+_refuse = helper.wrong_answer  # a wrong verdict that is not about a value
 
 
 # -- Exercise "Sample from lesson 3's network" ------------------------------------------

@@ -10,7 +10,6 @@ answer raises `helper.WrongAnswer`.
 
 from __future__ import annotations
 
-import inspect
 
 import numpy as np
 import torch
@@ -29,12 +28,7 @@ _PACK_WORDS = [["RECURRENT", "NETWORKS", "PACKING", "READ", "WORD", "A"],
                ["QUEUE"], ["ZEBRA", "APPLE", "BY"]]
 
 
-def _refuse(name: str, message: str):
-    """A wrong verdict with a message of its own (an answer that raised, or that cheats)."""
-    verdict = helper.Verdict(False, f"{name}: {message}")
-    if helper._strict_default():
-        raise helper.WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
-    return verdict
+_refuse = helper.wrong_answer  # a wrong verdict that is not about a value
 
 
 def _callable(answer, arg: str):
@@ -82,10 +76,7 @@ def check_pack_by_hand(pack_by_hand):
     """
     _callable(pack_by_hand, "pack_by_hand")
     name = "packed batch of the check's own words"
-    try:
-        source = inspect.getsource(pack_by_hand)
-    except (OSError, TypeError):
-        source = ""
+    source = helper.answer_source(pack_by_hand)
     if "pack_sequence" in source or "pack_padded_sequence" in source:
         return _refuse(name, "build data and batch_sizes yourself, without PyTorch's packing")
     for words in _PACK_WORDS:
@@ -148,10 +139,7 @@ def check_bigru_count(bigru_count):
     """
     _callable(bigru_count, "bigru_count")
     name = "parameters of bidirectional GRUs of several sizes"
-    try:
-        source = inspect.getsource(bigru_count)
-    except (OSError, TypeError):
-        source = ""
+    source = helper.answer_source(bigru_count)
     if any(word in source for word in ("GRU(", "RNN(", "LSTM(", "parameters(", "summary(")):
         return _refuse(name, "count from the sizes alone, without building a GRU")
     try:

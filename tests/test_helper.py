@@ -305,3 +305,24 @@ def test_static_explorer_needs_a_figure():
 
     with pytest.raises(TypeError, match="Figure"):
         static_explorer(lambda a: None, lambda a: "", {"a": [1, 2]}, label="x", alt="x")
+
+
+# -- verdicts the checks give about how an answer was made -------------------------------
+
+def test_wrong_answer_is_a_verdict_for_a_learner_and_raises_for_the_build():
+    from helper import WrongAnswer, wrong_answer
+
+    verdict = wrong_answer("parameters", "count from the sizes alone", strict=False)
+    assert not verdict and verdict.message == "parameters: count from the sizes alone"
+    with pytest.raises(WrongAnswer, match="count from the sizes alone"):
+        wrong_answer("parameters", "count from the sizes alone", strict=True)
+
+
+def test_answer_source_reads_a_function_or_gives_nothing():
+    from helper import answer_source
+
+    def counted(n_in, n_h):
+        return 3 * n_h * (n_in + n_h + 2)
+
+    assert "3 * n_h" in answer_source(counted)
+    assert answer_source(len) == "" and answer_source(42) == ""
