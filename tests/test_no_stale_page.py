@@ -49,6 +49,17 @@ def test_imports_of_project_modules_are_found():
     assert not any("numpy" in f for f in found)
 
 
+def test_a_second_page_depends_on_its_first_page_and_what_that_imports():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from execution_deps import dependencies, notebook_code
+
+    for second in sorted((ROOT / "lessons").glob("*_part2.ipynb")):
+        first = second.with_name(second.name.replace("_part2", ""))
+        found = dependencies(notebook_code(second), second.parent, ROOT)
+        assert first.resolve() in found, second.name
+        assert (ROOT / "helper.py") in found, second.name  # imported by the first page
+
+
 def _page(value_line: str) -> dict:
     md = {"cell_type": "markdown", "metadata": {}, "source": ["# Page\n\nValue: {eval}`mod.VALUE`\n"]}
     code = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],

@@ -59,6 +59,13 @@ def uses_widgets(docname: str) -> bool:
 
 PAGES = toc_docnames()
 LESSONS = [d for d in PAGES if d.startswith("lessons/")]
+# A long lesson has a second page (`..._part2`, a section of its chapter in _toc.yml);
+# goals open the first page, and the exercises close the lesson, on its last page.
+FIRST_PAGES = [d for d in LESSONS if not d.endswith("_part2")]
+
+
+def lesson_pages(first: str) -> list[str]:
+    return [d for d in LESSONS if d == first or d == first + "_part2"]
 
 
 def explorer_pages() -> list[str]:
@@ -239,24 +246,33 @@ def test_page_has_a_title(visit, docname):
     assert page.locator("article h1").count() == 1, f"{docname}: expected exactly one h1"
 
 
-@pytest.mark.parametrize("docname", LESSONS)
+@pytest.mark.parametrize("docname", FIRST_PAGES)
 def test_lesson_has_goals_exercises_and_download(visit, docname):
-    v = visit(docname)
-    text = v.page.inner_text("main")
-    assert "After this lesson you can" in text, f"{docname}: no learning goals"
-    exercises = v.page.locator("main .exercise").count()
+    pages = lesson_pages(docname)
+    exercises = 0
+    for page_name in pages:
+        v = visit(page_name)
+        text = v.page.inner_text("main")
+        if page_name == docname:
+            assert "After this lesson you can" in text, f"{docname}: no learning goals"
+        else:
+            assert "After this lesson you can" not in text, f"{page_name}: goals again"
+        exercises += v.page.locator("main .exercise").count()
+        link = v.page.locator('a[href$=".ipynb"]').first
+        assert link.count() == 1, f"{page_name}: no download button for the notebook"
+        url = v.page.evaluate("a => a.href", link.element_handle())
+        with urllib.request.urlopen(url) as response:
+            nb = json.loads(response.read())
+        assert nb["nbformat"] == 4, f"{page_name}: the download is not a notebook"
     assert exercises >= 3, f"{docname}: {exercises} exercises, CONTRIBUTING.md asks for 3+"
-    link = v.page.locator('a[href$=".ipynb"]').first
-    assert link.count() == 1, f"{docname}: no download button for the notebook"
-    url = v.page.evaluate("a => a.href", link.element_handle())
-    with urllib.request.urlopen(url) as response:
-        nb = json.loads(response.read())
-    assert nb["nbformat"] == 4, f"{docname}: the download is not a notebook"
+    last = visit(pages[-1]).page
+    assert last.locator("main .exercise").count() == exercises, (
+        f"{docname}: the exercises belong at the end of the lesson, on its last page")
 
 
-@pytest.mark.parametrize("docname", LESSONS)
+@pytest.mark.parametrize("docname", FIRST_PAGES)
 def test_solutions_hidden_until_clicked(visit, docname):
-    page = visit(docname).page
+    page = visit(lesson_pages(docname)[-1]).page  # the lesson's exercises close its last page
     solutions = page.locator("main .solution")
     assert solutions.count() >= 1, f"{docname}: no solutions"
     for i in range(solutions.count()):
@@ -401,17 +417,6 @@ def test_static_controls_move_the_figure(visit, docname):
 
 MAX_PAGE_HEIGHT = 20000  # px at 1366 px wide: a page that reads like a book chapter
 
-# Known exceptions, each with its own ceiling so that it cannot grow unnoticed. These
-# lessons are longer than 20,000 px even with every figure's code folded (their code and
-# prose alone pass it): the fix is to split them into two pages each, which is not done
-# yet (issue 16 stays open for it).
-PAGE_HEIGHT_EXCEPTIONS = {
-    "lessons/04_training_rnns_in_pytorch": 29000,
-    "lessons/05_gated_cells": 30000,
-    "lessons/06_char_language_model": 26000,
-    "lessons/07_variable_length_sequences": 28500,
-}
-
 
 @pytest.mark.parametrize("docname", LESSONS)
 def test_lesson_page_is_not_too_tall(open_page, docname):
@@ -419,8 +424,9 @@ def test_lesson_page_is_not_too_tall(open_page, docname):
     v.goto(html_path(docname))
     v.page.evaluate(READY_JS)
     height = v.page.evaluate("document.documentElement.scrollHeight")
-    limit = PAGE_HEIGHT_EXCEPTIONS.get(docname, MAX_PAGE_HEIGHT)
-    assert height <= limit, f"{docname}: {height} px tall at 1366 px wide (limit {limit})"
+    assert height <= MAX_PAGE_HEIGHT, (
+        f"{docname}: {height} px tall at 1366 px wide (limit {MAX_PAGE_HEIGHT}): fold "
+        "figure-drawing code, or give the lesson a second page")
 
 
 def test_one_search_box_and_a_favicon(visit):
