@@ -32,6 +32,7 @@ __all__ = [
     "rnn_backward",
     "rnn_forward",
     "seed_everything",
+    "smallest_font_pt",
     "static_explorer",
     "style",
     "summary",
@@ -280,6 +281,53 @@ def style():
     import matplotlib.pyplot as plt
 
     return plt.style.context(_STYLE)
+
+
+# Every PNG a lesson draws (inline figures and static explorers' frames) carries, in a
+# PNG text chunk, the size in points of its smallest text and the dpi it was saved at,
+# so that the website's tests can measure each figure's smallest text in screen pixels.
+FONT_TAG, DPI_TAG = "Smallest-Font-Pt", "Saved-Dpi"
+
+
+def smallest_font_pt(fig):
+    """The size in points of the smallest visible, non-empty text in a matplotlib figure.
+
+    None for a figure without text.
+    """
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes) if sizes else None
+
+
+def _tag_pngs_with_font_size():
+    """Make matplotlib's PNG writer record FONT_TAG and DPI_TAG (idempotent)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError:  # no matplotlib: nothing draws
+        return
+    if getattr(FigureCanvasAgg.print_png, "tags_font_size", False):
+        return
+    import functools
+
+    write_png = FigureCanvasAgg.print_png
+
+    # wraps: matplotlib reads the original's module and signature to decide which of
+    # print_figure's keyword arguments to pass on
+    @functools.wraps(write_png)
+    def print_png(self, filename_or_obj, *args, metadata=None, **kwargs):
+        size = smallest_font_pt(self.figure)
+        if size is not None:  # figure.dpi is the dpi being saved at, during a save
+            metadata = {**(metadata or {}), FONT_TAG: f"{size:g}",
+                        DPI_TAG: f"{self.figure.dpi:g}"}
+        return write_png(self, filename_or_obj, *args, metadata=metadata, **kwargs)
+
+    print_png.tags_font_size = True
+    FigureCanvasAgg.print_png = print_png
+
+
+_tag_pngs_with_font_size()
 
 
 def _as_1d(name, values):

@@ -326,3 +326,28 @@ def test_answer_source_reads_a_function_or_gives_nothing():
 
     assert "3 * n_h" in answer_source(counted)
     assert answer_source(len) == "" and answer_source(42) == ""
+
+
+def test_pngs_carry_their_smallest_font_size():
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1])
+    ax.set_title("title", fontsize=14)
+    ax.text(0.5, 0.5, "note", fontsize=9)
+    ax.text(0.2, 0.2, "hidden", fontsize=4, visible=False)  # not drawn: not counted
+    ax.text(0.2, 0.8, "   ", fontsize=5)                    # blank: not counted
+    assert helper.smallest_font_pt(fig) == 9
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    info = Image.open(buf).info
+    assert info[helper.FONT_TAG] == "9" and info[helper.DPI_TAG] == "80"
+    empty = plt.figure()
+    assert helper.smallest_font_pt(empty) is None
+    plt.close(empty)

@@ -429,6 +429,91 @@ def test_lesson_page_is_not_too_tall(open_page, docname):
         "figure-drawing code, or give the lesson a second page")
 
 
+MIN_FIGURE_TEXT_PX = 10  # a figure's smallest text, in CSS px on a 1366 px wide page
+
+# Each figure's <img>: where its bytes are and how wide the page draws it. A figure in a
+# folded solution is not laid out (width 0): the page would draw it at its own width or
+# the article's, whichever is smaller.
+FIGURES_JS = """async () => {
+    const article = document.querySelector('main article, main').getBoundingClientRect().width;
+    const imgs = [...document.querySelectorAll('main img')];
+    await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+    return imgs.map(img => ({src: img.currentSrc || img.src,
+                             width: img.getBoundingClientRect().width, article}));
+}"""
+
+
+def figure_text_px(png: bytes, drawn_width: float, article_width: float):
+    """(smallest text in CSS px as drawn, its size in points) of a figure helper tagged.
+
+    helper.py makes matplotlib write the smallest text's size in points and the dpi into
+    every PNG a lesson draws; at that dpi a point is dpi/72 image pixels, and the page
+    scales the image from its own width to the width it draws it at.
+    """
+    import io
+
+    from PIL import Image
+
+    from helper import DPI_TAG, FONT_TAG
+
+    image = Image.open(io.BytesIO(png))
+    if FONT_TAG not in image.info or DPI_TAG not in image.info:
+        return None, None
+    width = drawn_width or min(image.width, article_width)
+    points = float(image.info[FONT_TAG])
+    return points * float(image.info[DPI_TAG]) / 72 * width / image.width, points
+
+
+def test_figure_text_measure_on_a_planted_figure():
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import helper  # noqa: F401  (tags the PNGs)
+
+    fig, ax = plt.subplots(figsize=(8, 3), dpi=100)
+    ax.set_title("small", fontsize=7)
+    ax.plot([0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    px, points = figure_text_px(buf.getvalue(), 400, 820)  # drawn at half its width
+    assert points == 7 and abs(px - 7 * 100 / 72 / 2) < 1e-9
+    assert figure_text_px(buf.getvalue(), 0, 820)[0] == pytest.approx(7 * 100 / 72)
+
+
+@pytest.mark.parametrize("docname", LESSONS)
+def test_figure_text_is_readable(open_page, docname):
+    import base64
+
+    v = open_page("light", viewport=(1366, 900))
+    v.goto(html_path(docname))
+    v.page.evaluate(READY_JS)
+    figures = v.page.evaluate(FIGURES_JS)
+    small, untagged = [], []
+    for figure in figures:
+        src = figure["src"]
+        if src.startswith("data:"):
+            png = base64.b64decode(src.split(",", 1)[1])
+        else:
+            with urllib.request.urlopen(src) as response:
+                png = response.read()
+        px, points = figure_text_px(png, figure["width"], figure["article"])
+        name = src if not src.startswith("data:") else "an explorer's frame"
+        if px is None:
+            untagged.append(name)
+        elif px < MIN_FIGURE_TEXT_PX:
+            small.append(f"{name}: {points:g} pt text drawn {px:.1f} px high")
+    assert untagged == [], (
+        f"{docname}: figures without helper's font-size tag (drawn without importing "
+        f"helper?): {untagged}")
+    assert small == [], (
+        f"{docname}: figure text under {MIN_FIGURE_TEXT_PX} px at 1366 px wide:\n"
+        + "\n".join(small))
+
+
 def test_one_search_box_and_a_favicon(visit):
     page = visit(PAGES[0]).page
     boxes = page.locator(".search-button__button:visible, input[type=search]:visible")
