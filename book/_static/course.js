@@ -51,3 +51,23 @@
   patch();
   document.addEventListener("DOMContentLoaded", patch);
 })();
+
+// The sidebar folds a lesson's second page under the lesson. The theme's fold button
+// (<summary>) holds only an icon, so a screen reader had no name for it: give it one.
+(function () {
+  "use strict";
+  function name() {
+    document.querySelectorAll(".bd-sidebar-primary li.has-children > details > summary")
+      .forEach(function (summary) {
+        if (summary.getAttribute("aria-label")) { return; }
+        var link = summary.parentElement.parentElement.querySelector(":scope > a");
+        var title = link ? link.textContent.trim() : "this chapter";
+        summary.setAttribute("aria-label", "Pages of " + title);
+      });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", name);
+  } else {
+    name();
+  }
+})();
