@@ -15,6 +15,7 @@ from numbers import Number
 import numpy as np
 
 __all__ = [
+    "BuiltAModel",
     "COLORS",
     "ModelSummary",
     "StaticExplorer",
@@ -29,6 +30,7 @@ __all__ = [
     "numerical_grad",
     "plot_loss",
     "plot_series",
+    "refuse_to_build",
     "rnn_backward",
     "rnn_forward",
     "seed_everything",
@@ -672,6 +674,42 @@ def wrong_answer(name: str, message: str, *, strict=None) -> Verdict:
     if _strict_default() if strict is None else strict:
         raise WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")
     return verdict
+
+
+class BuiltAModel(Exception):
+    """Raised inside `refuse_to_build()` when a learner's answer builds a model."""
+
+
+def refuse_to_build(base=None):
+    """A context manager inside which constructing a `base` (default: any torch.nn.Module)
+    raises `BuiltAModel`, naming the class.
+
+    Introduced in lesson 2's checks: an exercise that asks for a parameter count from the
+    sizes alone runs the learner's function inside it, so that building a model (nn.RNN,
+    nn.GRU, a model class) to count its parameters is caught, not marked right.
+    """
+    import contextlib
+
+    from torch import nn
+
+    base = nn.Module if base is None else base
+    if not (isinstance(base, type) and issubclass(base, nn.Module)):
+        raise TypeError(f"base must be a torch.nn.Module class, got {base!r}")
+
+    @contextlib.contextmanager
+    def refusing():
+        original = base.__init__
+
+        def refuse(self, *args, **kwargs):
+            raise BuiltAModel(type(self).__name__)
+
+        base.__init__ = refuse
+        try:
+            yield
+        finally:
+            base.__init__ = original
+
+    return refusing()
 
 
 def answer_source(answer) -> str:

@@ -8,32 +8,11 @@ returns `helper.check`'s verdict, which never shows the expected value. In stric
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 from torch import nn
 
-from helper import check, rnn_forward, wrong_answer
-
-
-class _BuiltAModel(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _no_models():
-    """Inside, creating any torch.nn.Module (nn.RNN, nn.Linear, a model class) raises."""
-    original = nn.Module.__init__
-
-    def refuse(self, *args, **kwargs):
-        raise _BuiltAModel(type(self).__name__)
-
-    nn.Module.__init__ = refuse
-    try:
-        yield
-    finally:
-        nn.Module.__init__ = original
+from helper import BuiltAModel, check, refuse_to_build, rnn_forward, wrong_answer
 
 
 # (n_in, n_h, n_out, num_layers): none is the lesson's model or the prompt's; the last
@@ -58,9 +37,9 @@ def check_param_count(n_params):
     models on PyTorch's meta device and counts their parameters.
     """
     try:
-        with _no_models():
+        with refuse_to_build():
             answers = [n_params(*sizes) for sizes in _SIZES]
-    except _BuiltAModel as built:
+    except BuiltAModel as built:
         return wrong_answer("parameters", f"your function builds a model ({built}); "
                                           "count from the sizes alone")
     if any(a is None for a in answers):

@@ -11,7 +11,6 @@ the expected value. In strict mode (the book build, the tests) a wrong answer ra
 from __future__ import annotations
 
 import copy
-from unittest import mock
 
 import numpy as np
 import torch
@@ -49,14 +48,6 @@ def _series(gen, batch, length):
     return (wave + 0.05 * torch.randn(wave.shape, generator=gen)).unsqueeze(-1)
 
 
-class _BuiltALayer(Exception):
-    """Raised when an answer builds a recurrent layer where it should count."""
-
-
-def _refuse_to_build(self, *args, **kwargs):
-    raise _BuiltALayer()
-
-
 def check_gru_count(gru_param_count):
     """Exercise "Count a GRU's parameters": `gru_param_count(n_in, n_h, n_layers)`.
 
@@ -67,10 +58,10 @@ def check_gru_count(gru_param_count):
     source = helper.answer_source(gru_param_count)
     if any(word in source for word in ("GRU(", "RNN(", "LSTM(", "parameters(", "summary(")):
         return _refuse(name, "count from the sizes alone, without building a GRU")
-    try:  # a recurrent layer built while counting raises _BuiltALayer
-        with mock.patch.object(nn.RNNBase, "__init__", _refuse_to_build):
+    try:  # a recurrent layer built while counting raises BuiltAModel
+        with helper.refuse_to_build(nn.RNNBase):
             answers = [gru_param_count(*case) for case in _GRU_CASES]
-    except _BuiltALayer:
+    except helper.BuiltAModel:
         return _refuse(name, "count from the sizes alone, without building a GRU")
     if any(a is None for a in answers):
         return check(None, 0, name=name)

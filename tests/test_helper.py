@@ -351,3 +351,18 @@ def test_pngs_carry_their_smallest_font_size():
     empty = plt.figure()
     assert helper.smallest_font_pt(empty) is None
     plt.close(empty)
+
+
+def test_refuse_to_build_catches_a_model_built_inside_and_restores_after():
+    from torch import nn
+
+    with pytest.raises(helper.BuiltAModel, match="GRU"):
+        with helper.refuse_to_build():
+            nn.GRU(2, 3)
+    with helper.refuse_to_build(nn.RNNBase):
+        nn.Linear(2, 3)  # not a recurrent layer: allowed
+        with pytest.raises(helper.BuiltAModel, match="LSTM"):
+            nn.LSTM(2, 3)
+    assert nn.GRU(2, 3).hidden_size == 3  # constructors work again afterwards
+    with pytest.raises(TypeError, match="base"):
+        helper.refuse_to_build(int)
