@@ -366,3 +366,24 @@ def test_refuse_to_build_catches_a_model_built_inside_and_restores_after():
     assert nn.GRU(2, 3).hidden_size == 3  # constructors work again afterwards
     with pytest.raises(TypeError, match="base"):
         helper.refuse_to_build(int)
+
+
+def test_count_checks_refuse_an_answer_that_builds_a_model(strict):
+    from torch import nn
+
+    from checks.lesson02 import check_param_count
+    from checks.lesson04 import check_gru_count
+
+    def by_building(n_in, n_h, n_out, num_layers):  # lesson 2: builds the model to count
+        rnn = nn.RNN(n_in, n_h, num_layers)
+        return sum(p.numel() for p in rnn.parameters()) + n_h * n_out + n_out
+
+    with pytest.raises(helper.WrongAnswer, match="builds a model"):
+        check_param_count(by_building)
+
+    def gru_by_stealth(n_in, n_h, num_layers):  # lesson 4: a GRU under another name
+        make = getattr(nn, "G" + "RU")  # no "GRU(" or "parameters(" in the source
+        return sum(t.numel() for t in make(n_in, n_h, num_layers).state_dict().values())
+
+    with pytest.raises(helper.WrongAnswer, match="without building"):
+        check_gru_count(gru_by_stealth)
