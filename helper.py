@@ -451,6 +451,14 @@ class StaticExplorer:
         return self.html
 
 
+def _unbroken(text: str) -> str:
+    """`text` with a non-breaking hyphen in each exponent (3.5e-06), so that a browser
+    never wraps a number between its "e-" and its digits."""
+    import re
+
+    return re.sub(r"(\d[eE])-(\d)", "\\1\u2011\\2", text)
+
+
 def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
                     start: dict | None = None, dpi: int = 80) -> StaticExplorer:
     """Sliders over a grid of settings that work on the static website.
@@ -509,11 +517,13 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
     sliders = []
     for i, (name, values) in enumerate(grid.items()):
         shown = html_lib.escape(str(values[first[i]]))
+        widest = max(len(str(v)) for v in values)  # a fixed width: the track never moves
         sliders.append(
             f'<label class="static-explorer-row">{html_lib.escape(name)} '
             f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="{first[i]}" '
             f'data-index="{i}" aria-label="{html_lib.escape(name)}" aria-valuetext="{shown}">'
-            f'<span class="static-explorer-value">{shown}</span></label>')
+            f'<span class="static-explorer-value" style="min-width: {widest + 1}ch">{shown}'
+            f'</span></label>')
     index0 = 0
     for i, values in enumerate(grid.values()):
         index0 = index0 * len(values) + first[i]
@@ -521,7 +531,7 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
             "images": images, "texts": list(frames.values())}
     html = f"""<div class="static-explorer" id="{uid}" role="group" aria-label="{html_lib.escape(label)}">
 <div class="static-explorer-controls">{''.join(sliders)}</div>
-<output class="static-explorer-readout" aria-live="polite">{html_lib.escape(frames[settings[index0]])}</output>
+<output class="static-explorer-readout" aria-live="polite">{html_lib.escape(_unbroken(frames[settings[index0]]))}</output>
 <img class="static-explorer-figure" src="{images[index0]}" alt="{html_lib.escape(alt)}">
 <script type="application/json" class="static-explorer-data">{json.dumps(data)}</script>
 <script>
@@ -538,9 +548,31 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
       input.parentNode.querySelector(".static-explorer-value").textContent = v;
     }});
     root.querySelector(".static-explorer-figure").src = data.images[index];
-    root.querySelector(".static-explorer-readout").textContent = data.texts[index];
+    root.querySelector(".static-explorer-readout").textContent =
+      data.texts[index].replace(/(\\d[eE])-(\\d)/g, "$1\\u2011$2");  // as _unbroken
   }}
   inputs.forEach(function (input) {{ input.addEventListener("input", update); }});
+  // The readout keeps the height of its longest text, so the figure under it stays
+  // put while the sliders move (measured in a hidden copy: nothing is read aloud).
+  function settle() {{
+    var out = root.querySelector(".static-explorer-readout");
+    if (!out.getBoundingClientRect().width) {{ return; }}  // not laid out (hidden)
+    var probe = out.cloneNode(false);
+    probe.removeAttribute("aria-live");
+    probe.setAttribute("aria-hidden", "true");
+    probe.style.cssText = "position:absolute;visibility:hidden;min-height:0;width:" +
+      out.getBoundingClientRect().width + "px";
+    root.appendChild(probe);
+    var tallest = 0;
+    data.texts.forEach(function (text) {{
+      probe.textContent = text.replace(/(\\d[eE])-(\\d)/g, "$1\\u2011$2");
+      tallest = Math.max(tallest, probe.getBoundingClientRect().height);
+    }});
+    root.removeChild(probe);
+    out.style.minHeight = tallest + "px";
+  }}
+  settle();
+  window.addEventListener("resize", settle);
 }})();
 </script>
 </div>"""

@@ -14,7 +14,16 @@
 - Each inline <script> appears once per page: sphinx-thebe 0.3.1 registers its
   configuration script twice under Sphinx 7, and the second copy throws
   "Identifier 'THEBE_JS_URL' has already been declared".
+- The page's contents list (right) shows two levels of headings, so a long page (the
+  teacher's guide's "Lesson N" sections) can be jumped around in.
+- A solution's code on the website omits the `### BEGIN SOLUTION` / `### END SOLUTION`
+  lines: they mark the answer for the student edition and nbgrader, and say nothing to a
+  reader. The notebooks keep them.
 """
+
+import re
+
+from docutils import nodes
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -28,6 +37,24 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     # Code comments readable in dark mode: the theme's default dark style draws them
     # bright yellow; GitHub's dark style draws them grey (contrast 6:1, axe-clean).
     options.setdefault("pygment_dark_style", "github-dark")
+    options.setdefault("show_toc_level", 2)
+
+
+SOLUTION_MARK = re.compile(r"^[ \t]*### (?:BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+def without_solution_marks(code: str) -> str:
+    """`code` without its `### BEGIN SOLUTION` / `### END SOLUTION` lines."""
+    return SOLUTION_MARK.sub("", code)
+
+
+def _strip_solution_marks(app, doctree) -> None:
+    for block in doctree.findall(nodes.literal_block):
+        text = block.astext()
+        if SOLUTION_MARK.search(text):
+            clean = without_solution_marks(text)
+            block.rawsource = clean
+            block.children = [nodes.Text(clean)]
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -52,6 +79,7 @@ def _always_write_root(app, env, added, changed, removed):
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _config_inited)
     app.connect("env-get-outdated", _always_write_root)
+    app.connect("doctree-read", _strip_solution_marks)
     # last, after the handlers that add scripts (at the default priority, 500)
     app.connect("html-page-context", _dedupe_scripts, priority=990)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -270,6 +270,14 @@ def test_lesson_has_goals_exercises_and_download(visit, docname):
         f"{docname}: the exercises belong at the end of the lesson, on its last page")
 
 
+@pytest.mark.parametrize("docname", LESSONS)
+def test_no_solution_markers_on_the_page(visit, docname):
+    # `### BEGIN SOLUTION` marks an answer for the student edition and nbgrader; the
+    # website's solutions show the code without it (scripts/site_fixes.py).
+    text = visit(docname).page.evaluate("document.querySelector('main').textContent")
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text, docname
+
+
 @pytest.mark.parametrize("docname", FIRST_PAGES)
 def test_solutions_hidden_until_clicked(visit, docname):
     page = visit(lesson_pages(docname)[-1]).page  # the lesson's exercises close its last page
@@ -305,6 +313,29 @@ def test_navigation_follows_the_chapters(visit, docname):
     chapters = {j for j, d in enumerate(PAGES) if j and not d.endswith("_part2")}
     assert order == sorted(order) and set(order) >= chapters, (
         f"{docname}: sidebar order {order} does not follow the table of contents")
+
+
+SIDEBAR_JS = """() => {
+    const r = document.querySelector('.bd-sidebar-primary').getBoundingClientRect();
+    return getComputedStyle(document.querySelector('.bd-sidebar-primary')).visibility
+        === 'visible' && r.right > 0 && r.width > 0;
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_menu_button_opens_and_closes_the_table_of_contents(open_page, width):
+    # The theme's header and the article's header each have a menu button; the themes
+    # bind only the first (hidden) one, and course.js passes the visible one's clicks on.
+    v = open_page("light", viewport=(width, 844))
+    v.goto(html_path(LESSONS[0]))
+    v.page.evaluate(READY_JS)
+    shown = v.page.evaluate(SIDEBAR_JS)
+    assert shown == (width > 960), f"{width} px: table of contents shown at first: {shown}"
+    v.page.locator(".primary-toggle:visible").first.click()
+    v.page.wait_for_timeout(600)
+    assert v.page.evaluate(SIDEBAR_JS) != shown, (
+        f"{width} px: the menu button did not {'hide' if shown else 'open'} the table of contents")
+    assert v.console_errors == [], v.console_errors
 
 
 def test_search_finds_pages(open_page):

@@ -71,3 +71,29 @@
     name();
   }
 })();
+
+// The page has two menu buttons of each kind (the header's, hidden, and the article
+// header's, shown), and both themes bind their handlers to the first one only, so the
+// visible buttons did nothing: the phone's menu never opened (pydata-sphinx-theme 0.17,
+// sphinx-book-theme 1.3). Pass a click on any other one to the first.
+(function () {
+  "use strict";
+  function forward() {
+    ["primary-toggle", "secondary-toggle"].forEach(function (name) {
+      var buttons = document.querySelectorAll("." + name);
+      var first = buttons[0];
+      Array.prototype.slice.call(buttons, 1).forEach(function (button) {
+        button.addEventListener("click", function (event) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+          first.click();
+        });
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", forward);
+  } else {
+    forward();
+  }
+})();
