@@ -66,11 +66,29 @@ def bench_figures(executed: Path) -> list[str]:
     return lines
 
 
+# Execute a notebook as the book build does (nbclient; no Output-widget playing, see
+# scripts/site_fixes.py) and save it: python -c RUNNER lesson.ipynb executed.ipynb
+RUNNER = """
+import sys
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+sys.path.insert(0, {scripts!r})
+from site_fixes import no_output_widgets
+source, target = map(Path, sys.argv[1:3])
+nb = nbformat.read(source, 4)
+client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                        resources={{"metadata": {{"path": str(source.parent)}}}})
+no_output_widgets(client)
+client.execute()
+nbformat.write(nb, target)
+""".format(scripts=str(ROOT / "scripts"))
+
+
 def run_lesson(path: Path) -> tuple[float, float, list[str]]:
     """Execute a notebook in a fresh kernel: (wall seconds, peak kernel MiB, figures)."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-               "--ExecutePreprocessor.timeout=600", "--output-dir", tmp, str(path)]
+        cmd = [sys.executable, "-c", RUNNER, str(path), str(Path(tmp) / path.name)]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         peak, thread = peak_rss_while(proc)

@@ -19,6 +19,8 @@
 - A solution's code on the website omits the `### BEGIN SOLUTION` / `### END SOLUTION`
   lines: they mark the answer for the student edition and nbgrader, and say nothing to a
   reader. The notebooks keep them.
+- The executor does not play a live widget's Output area (see `no_output_widgets`): it
+  made an execution stall, now and then, for the whole cell timeout.
 """
 
 import re
@@ -46,6 +48,35 @@ SOLUTION_MARK = re.compile(r"^[ \t]*### (?:BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 def without_solution_marks(code: str) -> str:
     """`code` without its `### BEGIN SOLUTION` / `### END SOLUTION` lines."""
     return SOLUTION_MARK.sub("", code)
+
+
+def no_output_widgets(client) -> None:
+    """Make an nbclient NotebookClient leave ipywidgets' Output areas alone.
+
+    nbclient plays the part of a frontend for `widgets.Output` (an `interactive` control's
+    output area): it copies each output into the widget and sends the widget's new state
+    back to the kernel on the shell socket, from the task that reads IOPub, while another
+    task waits on that socket for the cell's reply. Now and then that wait then missed the
+    reply and lasted the whole cell timeout (120 s for the book, 300 s in a test), seen
+    after the live-control cells of lessons 4 and 5. Without it the control's output is an
+    ordinary output of its cell, which the website leaves out anyway (`remove-output`).
+    """
+    client.widget_registry = {}
+
+
+def _executor_without_output_widgets() -> None:
+    from myst_nb.core.execute import inline
+
+    init = inline.ModifiedNotebookClient.__init__
+    if getattr(init, "no_output_widgets", False):
+        return
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        no_output_widgets(self)
+
+    __init__.no_output_widgets = True
+    inline.ModifiedNotebookClient.__init__ = __init__
 
 
 def _strip_solution_marks(app, doctree) -> None:
@@ -80,6 +111,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _config_inited)
     app.connect("env-get-outdated", _always_write_root)
     app.connect("doctree-read", _strip_solution_marks)
+    _executor_without_output_widgets()
     # last, after the handlers that add scripts (at the default priority, 500)
     app.connect("html-page-context", _dedupe_scripts, priority=990)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
