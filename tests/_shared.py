@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,3 +16,12 @@ def load_script(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def solution_region(source: str):
+    """(lines before, answer lines, lines after, indent of the BEGIN line) of a cell whose
+    answer sits between `### BEGIN SOLUTION` and `### END SOLUTION`."""
+    lines = source.split("\n")
+    begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
+    end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
+    return lines[:begin], lines[begin + 1:end], lines[end + 1:], re.match(r"\s*", lines[begin]).group(0)

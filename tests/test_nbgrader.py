@@ -7,9 +7,7 @@ autograde puts the course's own checks back, and a wrong answer's check raises).
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +19,7 @@ import pytest
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: run `make test` (requirements.txt)")
 from nbgrader.api import Gradebook  # noqa: E402
 
-from _shared import LESSONS, ROOT
+from _shared import LESSONS, ROOT, solution_region
 from _shared import load_script as _load_script
 
 
@@ -43,18 +41,10 @@ def nbgrader(course, *args):
     return done.stdout + done.stderr
 
 
-def region(source):
-    """(lines before, lines of the answer, lines after) of a cell with BEGIN/END SOLUTION."""
-    lines = source.split("\n")
-    begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
-    end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
-    return lines[:begin], lines[begin + 1:end], lines[end + 1:], re.match(r"\s*", lines[begin]).group(0)
-
-
 def wrong_answer(source):
     """The answer cell's source with its answer replaced by a wrong one: 0 for every
     name it assigns (or `return 0` inside a function)."""
-    before, answer, after, indent = region(source)
+    before, answer, after, indent = solution_region(source)
     if indent:
         body = [indent + "return 0"]
     else:

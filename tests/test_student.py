@@ -5,7 +5,6 @@ up to its first unanswered exercise, and trivial answers never get a ✓. The ed
 built here into a temporary folder."""
 
 import ast
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -13,6 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from _shared import load_script, solution_region
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
@@ -28,15 +29,8 @@ def lesson_pages(first):
 STUB = 'raise NotImplementedError("Replace this line with your answer, then run the cell.")'
 
 
-def _load_script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-student = _load_script("student")
-site_fixes = _load_script("site_fixes")
+student = load_script("student")
+site_fixes = load_script("site_fixes")
 
 
 BUILD_ERRORS = {}  # lesson file name -> why the script refuses it (a solution would leak)
@@ -338,14 +332,6 @@ __triv_pool = []
 """
 
 
-def marked_region(source):
-    """(lines before, answer lines, lines after, indent of the BEGIN line)."""
-    lines = source.split("\n")
-    begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
-    end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
-    return lines[:begin], lines[begin + 1:end], lines[end + 1:], re.match(r"\s*", lines[begin]).group(0)
-
-
 def answer_names(answer_lines):
     """The names an answer defines: assignment targets and def/class names, top level."""
     names = []
@@ -367,7 +353,7 @@ def reference_code(source):
 
 def trivial_source(handout_source, answer_source, mode):
     """The student cell with its stub replaced by a trivial answer of the given mode."""
-    before, answer, _, indent = marked_region(answer_source)
+    before, answer, _, indent = solution_region(answer_source)
     if indent:  # the body of a function: return the trivial value for the same call
         line = (f"{indent}__args = dict(locals())\n"
                 f"{indent}return __triv_value({mode!r}, lambda: __triv_ref(**__args))")
@@ -450,7 +436,7 @@ def trivial_answer_failures(source, handout, folder, name):
                 f"{name}: the unanswered exercise does not stop at its stub:\n{cell.source}\n{shown_text(cell)[-500:]}"
             seen = printed_numbers(source.cells[:answers[stubs.index(index)]])
             run(f"__triv_pool = __triv_seen(globals(), {seen!r})\n" + reference_code(answer))
-            before, _, _, indent = marked_region(answer)
+            before, _, _, indent = solution_region(answer)
             if indent:
                 function = enclosing_function(before, indent)
                 assert function, f"{name}: an indented answer outside a function:\n{answer}"
@@ -511,6 +497,6 @@ def test_trivial_answers_replace_the_stub():
     assert "return __triv_value('zeros', lambda: __triv_ref(**__args))" in trivial_source(handout, answer, "zeros")
     answer = "### BEGIN SOLUTION\nW = np.eye(2)\nW[0, 1] = 3\na, (b, c) = 1, (2, 3)\n### END SOLUTION\ncheck_w(W)"
     handout = f"# YOUR CODE HERE\n{STUB}\ncheck_w(W)"
-    assert answer_names(marked_region(answer)[1]) == ["W", "a", "b", "c"]
+    assert answer_names(solution_region(answer)[1]) == ["W", "a", "b", "c"]
     assert trivial_source(handout, answer, "none").startswith("W = __triv_make('none', __triv_ns['W'])\n")
     assert reference_code(answer).count("check_w") == 0
