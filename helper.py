@@ -16,28 +16,41 @@ import numpy as np
 
 __all__ = [
     "BuiltAModel",
+    "Claim",
+    "ClaimFailed",
     "COLORS",
+    "Evidence",
     "ModelSummary",
     "StaticExplorer",
     "Verdict",
     "WrongAnswer",
     "answer_source",
     "check",
+    "claim",
     "detach_state",
+    "evidence",
     "fmt",
     "load_cmudict",
     "load_moby_dick",
+    "np_rng",
     "numerical_grad",
     "plot_loss",
     "plot_series",
     "refuse_to_build",
     "rnn_backward",
     "rnn_forward",
+    "seed_clip_",
     "seed_everything",
+    "seed_offset",
+    "seeded",
     "smallest_font_pt",
+    "stack_seeds",
     "static_explorer",
     "style",
     "summary",
+    "torch_gen",
+    "torch_seed",
+    "unstack_seeds",
     "wrong_answer",
 ]
 
@@ -46,20 +59,60 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
+SEED_ENV = "RNN_COURSE_SEED_OFFSET"
+
+
+def seed_offset() -> int:
+    """The offset every lesson seed is moved by: RNN_COURSE_SEED_OFFSET, 0 when unset.
+
+    Introduced in lesson 1. `make test-seeds` runs the book with other offsets, so that
+    a claim true only of the seeds a lesson happened to pick fails there.
+    """
+    import os
+
+    raw = os.environ.get(SEED_ENV, "").strip()
+    if not raw:
+        return 0
+    try:
+        offset = int(raw)
+    except ValueError:
+        raise ValueError(f"{SEED_ENV} must be a whole number, got {raw!r}") from None
+    if not 0 <= offset < 2**31:
+        raise ValueError(f"{SEED_ENV} must be between 0 and 2**31 - 1, got {offset}")
+    return offset
+
+
+def seeded(seed: int) -> int:
+    """The seed a lesson asks for, moved by `seed_offset()`: what every generator gets.
+
+    Introduced in lesson 1. Lessons never pass a seed to a generator directly; they go
+    through `seed_everything`, `np_rng`, `torch_gen` or `torch_seed`, which call this.
+
+    >>> seeded(3) == 3 + seed_offset()
+    True
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a whole number, got {type(seed).__name__} {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed < 2**31:
+        raise ValueError(f"seed must be between 0 and 2**31 - 1, got {seed}")
+    return seed + seed_offset()  # below 2**32: NumPy's legacy seed takes 32 bits
+
+
 def seed_everything(seed: int = 0) -> np.random.Generator:
     """Seed Python's, NumPy's and PyTorch's generators; return a NumPy Generator.
 
     Call it visibly in a lesson's setup cell (lesson 1 introduces it):
 
     >>> rng = seed_everything(0)
-    >>> int(rng.integers(10))  # the same number on every run
-    8
+    >>> bool(rng.integers(10) == np_rng(0).integers(10))  # the same number on every run
+    True
+
+    The seed is moved by `seed_offset()`. It also turns TF32 off (cuDNN's recurrent
+    layers and CUDA matmuls), so that float32 means float32 on a GPU as on a CPU,
+    and it forgets the claims recorded so far: a page starts with none (`claim`).
     """
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a whole number, got {type(seed).__name__} {seed!r}")
-    seed = int(seed)
-    if not 0 <= seed < 2**32:  # NumPy's legacy seed takes 32 bits
-        raise ValueError(f"seed must be between 0 and 2**32 - 1, got {seed}")
+    seed = seeded(seed)
     import random
 
     import torch
@@ -67,7 +120,213 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    torch.backends.cuda.matmul.allow_tf32 = False  # float32 as the text assumes it
+    torch.backends.cudnn.allow_tf32 = False
+    CLAIMS.clear()
     return np.random.default_rng(seed)
+
+
+def np_rng(seed: int) -> np.random.Generator:
+    """A NumPy Generator of its own, seeded with `seeded(seed)`. Introduced in lesson 1.
+
+    >>> np_rng(5).normal() == np_rng(5).normal()
+    True
+    """
+    return np.random.default_rng(seeded(seed))
+
+
+def torch_gen(seed: int, device="cpu"):
+    """A torch.Generator of its own, seeded with `seeded(seed)`. Introduced in lesson 4.
+
+    >>> import torch
+    >>> bool(torch.rand(2, generator=torch_gen(1)).equal(torch.rand(2, generator=torch_gen(1))))
+    True
+    """
+    import torch
+
+    return torch.Generator(device=device).manual_seed(seeded(seed))
+
+
+def torch_seed(seed: int) -> None:
+    """Seed PyTorch's global generator (new layers' weights) with `seeded(seed)`.
+
+    Introduced in lesson 2: `torch_seed(s); model = nn.RNN(...)` gives seed s's weights.
+    """
+    import torch
+
+    torch.manual_seed(seeded(seed))
+
+
+# ---------------------------------------------------------------------------
+# Claims with their evidence
+# ---------------------------------------------------------------------------
+
+CLAIMS_ENV = "RNN_COURSE_CLAIMS_DIR"
+_OPS = {">": lambda m, t: m - t, ">=": lambda m, t: m - t,
+        "<": lambda m, t: t - m, "<=": lambda m, t: t - m}
+
+
+class ClaimFailed(AssertionError):
+    """Raised by `claim` when a claim does not hold with its margin."""
+
+
+@dataclass
+class Claim:
+    """One claim a page checks: what, the measured value, the threshold and the margin.
+
+    `values` holds one value per seed (or draw); `mean`, `sd` (sample standard deviation)
+    and `se` (standard error, sd / sqrt(n)) summarise them. `margin` is how far the mean
+    is on the right side of the threshold, in the quantity's units; `margin_se` the
+    same in standard errors (infinite when every seed gives the same value).
+    """
+
+    what: str
+    op: str
+    threshold: float
+    values: list
+    over: str
+    mean: float = field(init=False)
+    sd: float = field(init=False)
+    se: float = field(init=False)
+    margin: float = field(init=False)
+    margin_se: float = field(init=False)
+
+    def __post_init__(self):
+        v = np.asarray(self.values, dtype=float)
+        self.mean = float(v.mean())
+        self.sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
+        self.se = self.sd / math.sqrt(v.size)
+        self.margin = float(_OPS[self.op](self.mean, self.threshold))
+        self.margin_se = self.margin / self.se if self.se > 0 else (
+            math.inf if self.margin > 0 else -math.inf if self.margin < 0 else 0.0)
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def as_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("what", "op", "threshold", "over", "n", "mean",
+                                           "sd", "se", "margin")}
+        d["margin_se"] = None if math.isinf(self.margin_se) else self.margin_se
+        d["values"] = [float(v) for v in self.values]
+        return d
+
+    def __repr__(self) -> str:
+        spread = f" ± {_g(self.sd)} (sd, {self.n} {self.over})" if self.n > 1 else ""
+        room = "every value the same" if math.isinf(self.margin_se) else \
+            f"{self.margin_se:.1f} standard errors"
+        return (f"✓ {self.what}: {_g(self.mean)}{spread} {self.op} {_g(self.threshold)}; "
+                f"margin {_g(self.margin)} ({room})")
+
+
+def _g(x: float) -> str:
+    return f"{x:.3g}"
+
+
+CLAIMS: list = []  # the claims checked since the page's seed_everything, in order
+
+
+def claim(what: str, values, op: str, threshold, *, over: str = "seeds",
+          min_se: float = 3.0) -> Claim:
+    """Check a claim the text makes and record it for the page's evidence table.
+
+    Introduced in lesson 1. `values` is the measured quantity: one number (an exact or
+    single-run quantity) or one number per seed or draw (a claim about an experiment).
+    The claim holds when the mean is on the `op` side of `threshold` (">", ">=", "<",
+    "<=") by at least `min_se` standard errors of the mean; a claim over seeds needs at
+    least five of them. Otherwise `ClaimFailed` says by how much it missed.
+
+    >>> claim("the loss falls below 0.1", [0.02, 0.03, 0.025, 0.03, 0.02], "<", 0.1)
+    ✓ the loss falls below 0.1: 0.025 ± 0.005 (sd, 5 seeds) < 0.1; margin 0.075 (33.5 standard errors)
+    """
+    if not isinstance(what, str) or not what.strip():
+        raise TypeError(f"what must be a sentence saying what is claimed, got {what!r}")
+    if op not in _OPS:
+        raise ValueError(f"op must be one of {sorted(_OPS)}, got {op!r}")
+    values = _numbers(values, "values").real.ravel()
+    if values.size == 0:
+        raise ValueError(f"values must hold at least one number ({what})")
+    threshold = float(_numbers(threshold, "threshold").real.ravel()[0])
+    if not math.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    if not isinstance(over, str) or not over:
+        raise TypeError(f"over must say what the values are over ('seeds', 'draws'), got {over!r}")
+    if 1 < values.size < 5 and over == "seeds":
+        raise ValueError(f"a claim over seeds needs five or more, got {values.size} ({what})")
+    record = Claim(what, op, threshold, [float(v) for v in values], over)
+    if not np.all(np.isfinite(values)):
+        raise ClaimFailed(f"✗ {what}: a value is not finite ({values})")
+    if not (record.margin > 0 or (op in ("<=", ">=") and record.margin == 0)) \
+            or record.margin_se < min_se:
+        raise ClaimFailed(
+            f"✗ {what}: measured {_g(record.mean)} (sd {_g(record.sd)}, {record.n} {over}), "
+            f"claimed {op} {_g(threshold)}: margin {_g(record.margin)}, "
+            f"{record.margin_se:.1f} standard errors (at least {min_se} needed)")
+    CLAIMS[:] = [c for c in CLAIMS if c.what != what] + [record]  # a re-run replaces it
+    return record
+
+
+class Evidence:
+    """The page's claims as a folded table (what `evidence` returns)."""
+
+    def __init__(self, page: str, claims: list):
+        self.page, self.claims = page, list(claims)
+
+    def as_dicts(self) -> list:
+        return [dict(c.as_dict(), page=self.page) for c in self.claims]
+
+    def _repr_html_(self) -> str:
+        import html
+        import json
+
+        rows = []
+        for c in self.claims:
+            spread = f"{_g(c.sd)}" if c.n > 1 else "–"
+            room = "all equal" if math.isinf(c.margin_se) else f"{c.margin_se:.1f}"
+            rows.append(
+                f"<tr><td>{html.escape(c.what)}</td><td>{_g(c.mean)}</td><td>{spread}</td>"
+                f"<td>{c.n} {html.escape(c.over if c.n > 1 else 'run')}</td>"
+                f"<td>{html.escape(c.op)}&nbsp;{_g(c.threshold)}</td><td>{_g(c.margin)}</td>"
+                f"<td>{room}</td></tr>")
+        data = json.dumps(self.as_dicts()).replace("</", "<\\/")
+        return (
+            f'<details class="rnn-claims"><summary>The {len(self.claims)} claims this page '
+            f"checks, with their evidence</summary>"
+            "<p>Each claim was asserted when the page ran: the measured value (the mean "
+            "over seeds or draws, where there are several), its standard deviation, what "
+            "the text claims, and the margin, in the quantity's units and in standard "
+            "errors of the mean.</p>"
+            '<div class="rnn-claims-scroll"><table><thead><tr><th>claim</th><th>measured</th>'
+            "<th>sd</th><th>over</th><th>claimed</th><th>margin</th><th>margin / SE</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div></details>"
+            f'<script type="application/json" class="rnn-claims-data" '
+            f'data-page="{html.escape(self.page)}">{data}</script>')
+
+    def __repr__(self) -> str:
+        return "\n".join([f"{len(self.claims)} claims on {self.page}:"] + [repr(c) for c in self.claims])
+
+
+def evidence(page: str) -> Evidence:
+    """The claims this page checked, as a folded table for its last cell.
+
+    Introduced in lesson 1. Where RNN_COURSE_CLAIMS_DIR is set (the test runs), the
+    claims are also written to `<dir>/<page>.json`, so that `scripts/claims.py` can
+    compare a run's margins with another's; the book build collects them from the pages.
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    if not isinstance(page, str) or not page or "/" in page:
+        raise ValueError(f"page must be the notebook's name without .ipynb, got {page!r}")
+    if not CLAIMS:
+        raise ValueError(f"page {page} checked no claim: call evidence() after the claims")
+    table = Evidence(page, CLAIMS)
+    folder = os.environ.get(CLAIMS_ENV, "").strip()
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{page}.json").write_text(json.dumps(table.as_dicts(), indent=1))
+    return table
 
 
 # ---------------------------------------------------------------------------
@@ -995,6 +1254,219 @@ def detach_state(hidden):
                         f"got a tuple of {len(hidden)} ({kinds})")
     raise TypeError(f"hidden must be a tensor or an LSTM's (h, c) pair of tensors, "
                     f"got {type(hidden).__name__}")
+
+
+# ---------------------------------------------------------------------------
+# Several seeds trained as one model
+# ---------------------------------------------------------------------------
+
+
+def _block(tensors, gates: int, col_blocks: bool):
+    """Seed s's (gates*H, I) matrices on a block diagonal: (gates*S*H, S*I), and its owners.
+
+    Row block (gate g, seed s) holds seed s's gate g; with `col_blocks` its columns are
+    seed s's inputs (s*I to (s+1)*I), otherwise (a bias, an embedding) it keeps them all.
+    """
+    import torch
+
+    S = len(tensors)
+    rows = tensors[0].shape[0] // gates
+    if tensors[0].dim() == 1:
+        big = torch.stack([t.reshape(gates, rows) for t in tensors], 1).reshape(-1)
+        owner = torch.arange(S).repeat_interleave(rows).repeat(gates)
+        return big, owner
+    cols = tensors[0].shape[1]
+    big = tensors[0].new_zeros(gates * S * rows, S * cols)
+    owner = torch.full(big.shape, -1, dtype=torch.long)
+    for s, t in enumerate(tensors):
+        for g in range(gates):
+            r = slice((g * S + s) * rows, (g * S + s + 1) * rows)
+            c = slice(s * cols, (s + 1) * cols)
+            big[r, c] = t[g * rows:(g + 1) * rows]
+            owner[r, c] = s
+    return big, owner
+
+
+def _unblock(big, S: int, s: int, gates: int):
+    """Seed s's tensor back out of a `_block`ed one."""
+    rows = big.shape[0] // (gates * S)
+    parts = []
+    for g in range(gates):
+        r = slice((g * S + s) * rows, (g * S + s + 1) * rows)
+        if big.dim() == 1:
+            parts.append(big[r])
+        else:
+            cols = big.shape[1] // S
+            parts.append(big[r, s * cols:(s + 1) * cols])
+    import torch
+
+    return torch.cat(parts)
+
+
+_GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
+
+
+def _widened(module, S: int):
+    """A leaf module S times as wide, or None for a module with no parameters of its own."""
+    from torch import nn
+
+    if isinstance(module, nn.Linear):
+        return nn.Linear(S * module.in_features, S * module.out_features,
+                         bias=module.bias is not None)
+    if isinstance(module, nn.Embedding):
+        if module.padding_idx is not None or module.max_norm is not None:
+            raise NotImplementedError("stack_seeds: an Embedding with padding_idx or max_norm")
+        return nn.Embedding(module.num_embeddings, S * module.embedding_dim)
+    if isinstance(module, (nn.RNN, nn.GRU, nn.LSTM)):
+        if module.bidirectional or getattr(module, "proj_size", 0):
+            raise NotImplementedError(
+                "stack_seeds: a bidirectional or projected recurrent layer (its outputs are "
+                "laid out by direction, not by seed); train its seeds one by one")
+        kw = dict(num_layers=module.num_layers, bias=module.bias,
+                  batch_first=module.batch_first, dropout=module.dropout)
+        if isinstance(module, nn.RNN):
+            kw["nonlinearity"] = module.nonlinearity
+        return type(module)(S * module.input_size, S * module.hidden_size, **kw)
+    if next(module.parameters(recurse=False), None) is not None:
+        raise NotImplementedError(f"stack_seeds: no rule for {type(module).__name__}")
+    return None
+
+
+def _leaf_rule(module, name: str):
+    """(gates, column blocks?) for the parameter `name` of a widened leaf module."""
+    from torch import nn
+
+    if isinstance(module, nn.Embedding):
+        return 1, False  # (V, S*E): every seed reads every token, into its own columns
+    if isinstance(module, nn.Linear):
+        return 1, name == "weight"
+    gates = _GATES[type(module).__name__]
+    return gates, name.startswith("weight")
+
+
+def stack_seeds(models):
+    """S models of one architecture as one model S times as wide: their seeds side by side.
+
+    Introduced in lesson 4. Every Linear, Embedding and (one-directional) RNN/GRU/LSTM
+    layer becomes one S times as wide whose weight matrices hold the S models' matrices
+    on a block diagonal, so seed s's units read only seed s's inputs and states. The
+    blocks off the diagonal start at zero and stay there: a hook zeroes their gradient,
+    and Adam or SGD then never move them. So one forward pass runs all S models, one
+    backward pass gives each model its own gradient (for a loss that is a sum of the
+    models' losses), and `unstack_seeds` gives the S trained models back. Inputs go in as
+    `torch.cat([x_0, ..., x_{S-1}], -1)` (or `x.repeat(..., S)` for the same input) and
+    outputs come out the same way: seed s's output is the s-th of S chunks of the last
+    dimension. Token indices (an Embedding first) go in unchanged.
+
+    >>> import torch; from torch import nn
+    >>> nets = [nn.GRU(1, 4, batch_first=True) for _ in range(3)]
+    >>> big = stack_seeds(nets); x = torch.randn(2, 5, 1)
+    >>> y = big(x.repeat(1, 1, 3))[0].chunk(3, -1)
+    >>> bool(torch.allclose(y[1], nets[1](x)[0], atol=1e-6))
+    True
+    """
+    import copy
+
+    import torch
+
+    models = list(models)
+    if len(models) < 2:
+        raise ValueError(f"models must hold two or more models, got {len(models)}")
+    S = len(models)
+    big = copy.deepcopy(models[0])
+    names = [n for n, _ in models[0].named_modules()]
+    for other in models[1:]:
+        if [n for n, _ in other.named_modules()] != names or \
+                [p.shape for p in other.parameters()] != [p.shape for p in models[0].parameters()]:
+            raise ValueError("models must share one architecture (the same modules and shapes)")
+    owners = {}
+    for name, module in list(big.named_modules()):
+        wide = _widened(module, S)
+        if wide is None:
+            continue
+        wide = wide.to(next(module.parameters()).dtype)
+        small = [dict(m.get_submodule(name).named_parameters(recurse=False)) for m in models]
+        with torch.no_grad():
+            for pname, param in wide.named_parameters(recurse=False):
+                gates, cols = _leaf_rule(module, pname)
+                tensors = [d[pname].detach() for d in small]
+                if isinstance(module, torch.nn.Embedding):
+                    value = torch.cat(tensors, 1)
+                    owner = torch.arange(S).repeat_interleave(tensors[0].shape[1]).expand_as(value)
+                else:
+                    value, owner = _block(tensors, gates, cols)
+                param.copy_(value)
+                owners[f"{name}.{pname}" if name else pname] = owner.contiguous()
+        if name:
+            big.set_submodule(name, wide)
+        else:
+            big = wide
+    for pname, param in big.named_parameters():
+        owner = owners[pname]
+        if (owner < 0).any():
+            param.register_hook(lambda g, keep=(owner >= 0): g * keep.to(g.device, g.dtype))
+    big._seed_owners = owners
+    big._seed_templates = [copy.deepcopy(models[0])]
+    big.seeds = S
+    return big
+
+
+def unstack_seeds(big) -> list:
+    """The S models inside a `stack_seeds` model, as separate models with its weights.
+
+    Introduced in lesson 4.
+    """
+    import copy
+
+    import torch
+
+    if not hasattr(big, "_seed_owners"):
+        raise TypeError("big must be a model that stack_seeds made")
+    S, template = big.seeds, big._seed_templates[0]
+    out = []
+    for s in range(S):
+        model = copy.deepcopy(template)
+        with torch.no_grad():
+            for name, module in model.named_modules():
+                if _widened(module, 2) is None:
+                    continue
+                wide = big.get_submodule(name) if name else big
+                for pname, param in module.named_parameters(recurse=False):
+                    value = getattr(wide, pname).detach()
+                    if isinstance(module, torch.nn.Embedding):
+                        param.copy_(value.chunk(S, 1)[s])
+                    else:
+                        param.copy_(_unblock(value, S, s, _leaf_rule(module, pname)[0]))
+        out.append(model)
+    return out
+
+
+def seed_clip_(big, max_norm: float):
+    """Clip each seed's gradient to norm `max_norm`, as clip_grad_norm_ would clip each
+    model alone; return the S norms before clipping (a tensor).
+
+    Introduced in lesson 4, for a `stack_seeds` model after `loss.backward()`.
+    """
+    import torch
+
+    if not hasattr(big, "_seed_owners"):
+        raise TypeError("big must be a model that stack_seeds made")
+    if not isinstance(max_norm, (int, float)) or not max_norm > 0:
+        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
+    S = big.seeds
+    params = [(p, big._seed_owners[n].to(p.device)) for n, p in big.named_parameters()
+              if p.grad is not None]
+    device = params[0][0].device if params else "cpu"
+    sq = torch.zeros(S, dtype=torch.float64, device=device)
+    for p, owner in params:
+        keep = owner >= 0
+        sq.index_add_(0, owner[keep], p.grad.detach()[keep].double() ** 2)
+    norms = sq.sqrt()
+    scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+    for p, owner in params:
+        factor = torch.where(owner >= 0, scale[owner.clamp(min=0)], 0.0).to(p.grad.dtype)
+        p.grad.mul_(factor)
+    return norms
 
 
 # ---------------------------------------------------------------------------
