@@ -6,6 +6,8 @@
 #   make student the student edition (no solutions, no outputs) into _build/student
 #   make slides  one reveal.js deck per lesson, working offline, into _build/slides
 #   make test-latest  the lessons under nbval with the newest release of every package but torch
+#   make test-seeds   the lessons under nbval with every seed moved (two offsets), margins compared
+#   make test-vectorfree  the lessons under nbval on PyTorch's vector-free CPU kernels, margins compared
 #   make data    the data sets (npm packages, pinned in package-lock.json)
 #   make normalize        the lessons' Lab/nbgrader metadata, after editing a lesson
 #   make nbgrader-course  an nbgrader course from the lessons, into _build/nbgrader
@@ -14,7 +16,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test test-latest lab bench student slides data normalize nbgrader-course clean
+.PHONY: book test test-latest test-seeds test-vectorfree lab bench student slides data normalize nbgrader-course clean
 
 # A wrong published solution fails the build and the tests: helper.check raises
 # instead of printing its verdict when this is set (never in the student edition).
@@ -48,9 +50,38 @@ data: $(NODE_STAMP)
 book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/vendor_assets.py _build/vendor
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/python scripts/claims.py collect _build/html
+
+# Each run of the lessons writes every claim they check (helper.claim) to its own folder,
+# so that the runs below can compare each claim's margin with the native run's.
+CLAIMS := $(CURDIR)/_build/claims
+LESSONS_UNDER_NBVAL := -m pytest -p no:cacheprovider -o addopts="" --nbval-lax -n 2 --dist loadfile lessons
+COMPARE := $(BIN)/python scripts/claims.py compare $(CLAIMS)/native
 
 test: book
-	$(BIN)/python -m pytest
+	rm -rf $(CLAIMS)/native
+	RNN_COURSE_CLAIMS_DIR=$(CLAIMS)/native $(BIN)/python -m pytest
+
+# The native run's claims, for a test-seeds or test-vectorfree run without `make test` first
+$(CLAIMS)/native:
+	RNN_COURSE_CLAIMS_DIR=$(CLAIMS)/native $(BIN)/python $(LESSONS_UNDER_NBVAL)
+
+# Every seed a lesson uses comes from helper, moved by RNN_COURSE_SEED_OFFSET: the lessons
+# must pass with other seeds, and no claim may keep less than half its native margin.
+SEED_OFFSETS := 1000 2000
+test-seeds: $(STAMP) $(NODE_STAMP) $(CLAIMS)/native
+	for offset in $(SEED_OFFSETS); do rm -rf $(CLAIMS)/seed-$$offset; \
+	  RNN_COURSE_SEED_OFFSET=$$offset RNN_COURSE_CLAIMS_DIR=$(CLAIMS)/seed-$$offset \
+	  $(BIN)/python $(LESSONS_UNDER_NBVAL) || exit 1; done
+	$(COMPARE) $(addprefix $(CLAIMS)/seed-,$(SEED_OFFSETS))
+
+# Another processor: PyTorch's kernels without vector instructions (what a machine without
+# AVX2 or AVX-512 runs), so a claim true only on this processor's kernels fails here.
+test-vectorfree: $(STAMP) $(NODE_STAMP) $(CLAIMS)/native
+	rm -rf $(CLAIMS)/vectorfree
+	ATEN_CPU_CAPABILITY=default RNN_COURSE_CLAIMS_DIR=$(CLAIMS)/vectorfree \
+	  $(BIN)/python $(LESSONS_UNDER_NBVAL)
+	$(COMPARE) $(CLAIMS)/vectorfree
 
 # A second environment with the newest release of every package the lessons use
 # (requirements-latest.txt, unpinned; torch stays pinned), upgraded on every run.
@@ -61,7 +92,9 @@ test-latest: $(NODE_STAMP)
 	$(LATEST)/bin/python -m pip install --quiet --upgrade -r requirements-latest.txt
 	echo "$(CURDIR)" > "$$($(LATEST)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/rnn_course_root.pth"
 	$(LATEST)/bin/python -m pip list --format=freeze | grep -iE '^(numpy|matplotlib|ipywidgets|ipykernel|nbval|torch|pytest)=='
-	$(LATEST)/bin/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax -n 2 --dist loadfile lessons
+	rm -rf $(CLAIMS)/latest
+	RNN_COURSE_CLAIMS_DIR=$(CLAIMS)/latest $(LATEST)/bin/python $(LESSONS_UNDER_NBVAL)
+	test ! -d $(CLAIMS)/native || $(COMPARE) $(CLAIMS)/latest
 
 # Lab serves the repository (so a lesson's link to ../book/notation.md opens) and starts
 # in lessons/; learners get check's friendly verdicts, not strict mode.

@@ -197,8 +197,9 @@ class Claim:
         self.sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
         self.se = self.sd / math.sqrt(v.size)
         self.margin = float(_OPS[self.op](self.mean, self.threshold))
+        holds = self.margin > 0 or (self.margin == 0 and self.op in ("<=", ">="))
         self.margin_se = self.margin / self.se if self.se > 0 else (
-            math.inf if self.margin > 0 else -math.inf if self.margin < 0 else 0.0)
+            math.inf if holds else -math.inf)
 
     @property
     def n(self) -> int:
@@ -259,7 +260,8 @@ def claim(what: str, values, op: str, threshold, *, over: str = "seeds",
     if not (record.margin > 0 or (op in ("<=", ">=") and record.margin == 0)) \
             or record.margin_se < min_se:
         raise ClaimFailed(
-            f"✗ {what}: measured {_g(record.mean)} (sd {_g(record.sd)}, {record.n} {over}), "
+            f"✗ {what}: measured {_g(record.mean)} "
+            f"({f'sd {_g(record.sd)}, {record.n} {over}' if record.n > 1 else 'one run'}), "
             f"claimed {op} {_g(threshold)}: margin {_g(record.margin)}, "
             f"{record.margin_se:.1f} standard errors (at least {min_se} needed)")
     CLAIMS[:] = [c for c in CLAIMS if c.what != what] + [record]  # a re-run replaces it
@@ -1536,3 +1538,224 @@ def load_cmudict() -> dict:
         word = re.sub(r"\(\d+\)$", "", key)
         words.setdefault(word, []).append(phones)
     return words
+
+
+# ---------------------------------------------------------------------------
+# Lesson 4, shared by its two pages
+# ---------------------------------------------------------------------------
+
+
+def make_waves(n: int, rng, length: int = 200, periods=(20, 50), amplitudes=(0.5, 1.0),
+               noise: float = 0.03):
+    """n noisy sine waves, each with a period, amplitude and phase of its own.
+
+    Introduced in lesson 4; both its pages draw their data with it. Series k is
+    x_t = A_k sin(2 pi t / P_k + phi_k) + noise * eps_t for t = 0 ... length - 1, with
+    P_k, A_k and phi_k uniform in `periods`, `amplitudes` and [0, 2 pi), and eps_t
+    standard normal, all drawn from `rng` (a NumPy Generator). Returns (noisy, clean,
+    P, A): two (n, length) arrays and two (n, 1) arrays.
+
+    >>> noisy, clean, P, A = make_waves(3, np_rng(0), length=50)
+    >>> noisy.shape, clean.shape, P.shape, A.shape
+    ((3, 50), (3, 50), (3, 1), (3, 1))
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive whole number of series, got {n!r}")
+    t = np.arange(length)
+    P = rng.uniform(*periods, size=(n, 1))
+    A = rng.uniform(*amplitudes, size=(n, 1))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    clean = A * np.sin(2 * np.pi * t / P + phase)
+    return clean + noise * rng.standard_normal((n, length)), clean, P, A
+
+
+_FORECASTER = []  # the class, made on first use: importing helper imports no torch
+
+
+def forecaster_class():
+    """Lesson 4's model class: a recurrent layer and a linear head at every step.
+
+    Introduced in lesson 4. `Forecaster(cell, n_h, n_layers)` reads one number per step;
+    `cell` is nn.RNN, nn.LSTM or nn.GRU. `forward(x, hidden)` takes x of shape
+    (batch, seq_len, 1) and returns the predictions (batch, seq_len, 1) and the last
+    state. Most code calls `new_forecaster`, which also seeds the weights.
+    """
+    if not _FORECASTER:
+        from torch import nn
+
+        class Forecaster(nn.Module):
+            # a recurrent layer (nn.RNN, nn.LSTM or nn.GRU), a linear head per step
+            def __init__(self, cell=nn.RNN, n_h=10, n_layers=2):
+                super().__init__()
+                self.rnn = cell(1, n_h, n_layers, batch_first=True)
+                self.fc = nn.Linear(n_h, 1)
+
+            def forward(self, x, hidden=None):
+                # x (batch, seq_len, 1); hidden: None (zeros) or the last state
+                r_out, hidden = self.rnn(x, hidden)   # (batch, seq_len, n_h)
+                return self.fc(r_out), hidden         # (batch, seq_len, 1)
+
+        _FORECASTER.append(Forecaster)
+    return _FORECASTER[0]
+
+
+def new_forecaster(cell=None, seed: int = 0, n_h: int = 10, n_layers: int = 2):
+    """A `forecaster_class()` model with seed `seed`'s initial weights (on the CPU).
+
+    Introduced in lesson 4. `cell` is nn.RNN (the default), nn.LSTM or nn.GRU.
+
+    >>> import torch
+    >>> y, _ = new_forecaster(seed=1)(torch.zeros(2, 7, 1))
+    >>> tuple(y.shape)
+    (2, 7, 1)
+    """
+    from torch import nn
+
+    torch_seed(seed)  # the same initial weights on every run
+    return forecaster_class()(nn.RNN if cell is None else cell, n_h, n_layers)
+
+
+def _seeds_of(model) -> int:
+    return getattr(model, "seeds", 1)  # a stack_seeds model holds several
+
+
+def predict(model, x, warm: int):
+    """One-step predictions of whole series from a zero state, after `warm` steps.
+
+    Introduced in lesson 4. x: (batch, L, 1), the same series for every seed of a
+    `stack_seeds` model; returns (batch, L - warm, S), seed s's in [..., s] (S = 1 for
+    one model).
+    """
+    import torch
+
+    with torch.no_grad():
+        y, _ = model(x.repeat(1, 1, _seeds_of(model)))   # (batch, L, S)
+    return y[:, warm:]
+
+
+def seed_mse(model, x, d, warm: int):
+    """Each seed's MSE on the targets d after `warm` steps: a (S,) NumPy array.
+
+    Introduced in lesson 4. x, d: (batch, L, 1) inputs and targets.
+    """
+    err = predict(model, x, warm) - d[:, warm:]          # (batch, L - warm, S)
+    return (err ** 2).mean(dim=(0, 1)).cpu().numpy()
+
+
+def seed_loss(y, d):
+    """The training loss: each seed's MSE, summed over the seeds.
+
+    Introduced in lesson 4. y, d: (batch, T, S). For one model (S = 1) it is the MSE;
+    for a `stack_seeds` model the sum gives each seed its own gradient, that of its MSE.
+    """
+    return ((y - d) ** 2).mean(dim=(0, 1)).sum()
+
+
+def clipped_step(model, optimizer, loss, max_norm: float):
+    """Zero, backpropagate, clip each seed's gradient to `max_norm`, update.
+
+    Introduced in lesson 4. Returns each seed's gradient norm before clipping, (S,).
+    """
+    import torch
+
+    optimizer.zero_grad()
+    loss.backward()
+    if hasattr(model, "seeds"):                  # several seeds: each clipped alone
+        norms = seed_clip_(model, max_norm)
+    else:
+        norms = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm).reshape(1)
+    optimizer.step()
+    return norms.detach().cpu().numpy()
+
+
+def make_windows(x, T: int):
+    """Every window of T steps of every series: (n, L, 1) -> (n * (L - T + 1), T, 1).
+
+    Introduced in lesson 4.
+    """
+    return x.unfold(1, T, 1).transpose(2, 3).reshape(-1, T, 1)
+
+
+def _history() -> dict:
+    return {key: [] for key in ("step", "seconds", "train_mse", "test_mse", "pred", "norms")}
+
+
+def _record(history, model, step, seconds, train, test, warm):
+    # train, test: (inputs, targets); both scored with the same weights
+    pred = predict(model, test[0], warm)                 # (n_test, L - warm, S)
+    history["step"].append(step)
+    history["seconds"].append(seconds)
+    history["train_mse"].append(seed_mse(model, *train, warm))
+    history["test_mse"].append(((pred - test[1][:, warm:]) ** 2).mean(dim=(0, 1)).cpu().numpy())
+    history["pred"].append(pred[0].T.cpu().numpy())     # (S, L - warm): first test series
+
+
+def _finish(history) -> dict:
+    return {key: np.asarray(value) for key, value in history.items()}
+
+
+def train_stream(model, train, test, steps: int, seeds, *, T: int, lr: float,
+                 max_norm: float, warm: int, every: int) -> dict:
+    """Lesson 4's stream loop: series after series in chunks of T, the state carried.
+
+    Introduced in lesson 4. `model` is one model (seeds = [s]) or a `stack_seeds` model
+    of len(seeds) models; seed s reads the training series in its own order. Returns
+    the history as arrays: "step", "seconds" (records,), "train_mse", "test_mse"
+    (records, S), "pred" (records, S, L - warm), "norms" (steps, S).
+    """
+    import time
+
+    import torch
+
+    x, d = train                                     # (n, L, 1) each
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    orders = [np_rng(s) for s in seeds]              # each seed's order of the series
+    history, seconds, step = _history(), 0.0, 0
+    _record(history, model, 0, 0.0, train, test, warm)
+    while True:
+        passes = [order.permutation(len(x)) for order in orders]
+        for k in range(len(x)):
+            js = [int(p[k]) for p in passes]         # seed s reads series js[s]
+            xs, ds = x[js].transpose(0, 2), d[js].transpose(0, 2)   # (1, L, S)
+            hidden = None                            # a new series: zeros
+            for i in range(0, x.shape[1], T):        # the last chunk is shorter
+                start = time.perf_counter()
+                y, hidden = model(xs[:, i:i + T], hidden)   # (1, T, S)
+                hidden = detach_state(hidden)        # keep memory, cut the graph
+                loss = seed_loss(y, ds[:, i:i + T])
+                history["norms"].append(clipped_step(model, optimizer, loss, max_norm))
+                seconds, step = seconds + time.perf_counter() - start, step + 1
+                if step % every == 0:
+                    _record(history, model, step, seconds, train, test, warm)
+                if step == steps:
+                    return _finish(history)
+
+
+def train_batches(model, train, test, steps: int, seeds, *, T: int, batch: int,
+                  lr: float, max_norm: float, warm: int, every: int) -> dict:
+    """Lesson 4's mini-batch loop: `batch` random windows of T steps per step.
+
+    Introduced in lesson 4. Like `train_stream`, for one model or a `stack_seeds`
+    model; seed s draws its own windows. Returns the same history.
+    """
+    import time
+
+    import torch
+
+    X, D = make_windows(train[0], T), make_windows(train[1], T)   # (count, T, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    samplers = [torch_gen(s) for s in seeds]         # each seed's windows
+    history, seconds = _history(), 0.0
+    _record(history, model, 0, 0.0, train, test, warm)
+    for step in range(1, steps + 1):
+        start = time.perf_counter()
+        idx = torch.stack([torch.randint(len(X), (batch,), generator=g)
+                           for g in samplers]).to(X.device)         # (S, batch)
+        xs, ds = X[idx][..., 0].permute(1, 2, 0), D[idx][..., 0].permute(1, 2, 0)
+        y, _ = model(xs)                             # (batch, T, S)
+        loss = seed_loss(y, ds)
+        history["norms"].append(clipped_step(model, optimizer, loss, max_norm))
+        seconds += time.perf_counter() - start
+        if step % every == 0:
+            _record(history, model, step, seconds, train, test, warm)
+    return _finish(history)

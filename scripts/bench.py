@@ -1,7 +1,8 @@
 """Time each lesson in a fresh kernel, and a clean and a cached book build.
 
 Run it with `make bench`. It prints a table (lesson, wall seconds, peak memory of
-the kernel), the figures each lesson reaches (the text output of its cells tagged
+the kernel, the number of claims it checks), against the budgets (a page under 20 s in
+a fresh kernel, a clean `make book` under 150 s, a cached one under 10 s), the figures each lesson reaches (the text output of its cells tagged
 `bench`: lesson 6's validation bits per character, lesson 7's accuracy), then the time of `make book` in a fresh copy of the repository with no
 build folder (clean: every lesson executed) and right after it (cached: nothing to
 re-execute). The virtual environment is reused; installing it is not timed.
@@ -85,8 +86,28 @@ nbformat.write(nb, target)
 """.format(scripts=str(ROOT / "scripts"))
 
 
-def run_lesson(path: Path) -> tuple[float, float, list[str]]:
-    """Execute a notebook in a fresh kernel: (wall seconds, peak kernel MiB, figures)."""
+PAGE_BUDGET, CLEAN_BUDGET, CACHED_BUDGET = 20.0, 150.0, 10.0  # seconds, on 2 cores
+
+
+def over(seconds: float, budget: float) -> str:
+    return f"  OVER the {budget:.0f} s budget" if seconds > budget else ""
+
+
+def claim_count(executed: Path) -> int:
+    """How many claims the executed page recorded (its evidence table)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from claims import claims_in_html
+    import json
+
+    count = 0
+    for cell in json.loads(executed.read_text("utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            count += len(claims_in_html("".join(output.get("data", {}).get("text/html", ""))))
+    return count
+
+
+def run_lesson(path: Path) -> tuple[float, float, list[str], int]:
+    """Execute a notebook in a fresh kernel: (wall seconds, peak kernel MiB, figures, claims)."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-c", RUNNER, str(path), str(Path(tmp) / path.name)]
         start = time.perf_counter()
@@ -98,7 +119,8 @@ def run_lesson(path: Path) -> tuple[float, float, list[str]]:
         if proc.returncode:
             raise SystemExit(f"{path.name} failed:\n{err.decode()[-2000:]}")
         figures = bench_figures(Path(tmp) / path.name)
-    return wall, peak[0] / 2**20, figures
+        claims = claim_count(Path(tmp) / path.name)
+    return wall, peak[0] / 2**20, figures, claims
 
 
 def time_book() -> tuple[float, float]:
@@ -126,21 +148,22 @@ def main() -> None:
 
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"{'lesson':<36} {'wall s':>8} {'peak MiB':>9}")
+    print(f"{'lesson':<36} {'wall s':>8} {'peak MiB':>9} {'claims':>7}")
     total, figures = 0.0, []
     for path in lessons:
-        wall, mib, lines = run_lesson(path)
+        wall, mib, lines, claims = run_lesson(path)
         total += wall
         figures += [f"  {path.stem[:2]}: {line}" for line in lines]
-        print(f"{path.stem:<36} {wall:8.1f} {mib:9.0f}", flush=True)
+        print(f"{path.stem:<36} {wall:8.1f} {mib:9.0f} {claims:7d}{over(wall, PAGE_BUDGET)}",
+              flush=True)
     print(f"{'all lessons':<36} {total:8.1f}")
     if figures:
         print("figures the lessons reach (cells tagged `bench`):")
         print("\n".join(figures))
     if not args.skip_book:
         clean, cached = time_book()
-        print(f"{'make book (clean)':<36} {clean:8.1f}")
-        print(f"{'make book (nothing changed)':<36} {cached:8.1f}")
+        print(f"{'make book (clean)':<36} {clean:8.1f}{over(clean, CLEAN_BUDGET)}")
+        print(f"{'make book (nothing changed)':<36} {cached:8.1f}{over(cached, CACHED_BUDGET)}")
 
 
 if __name__ == "__main__":

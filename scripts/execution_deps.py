@@ -4,9 +4,9 @@ Sphinx re-reads (and MyST-NB re-executes) only the source files that changed sin
 last build, so after an edit to helper.py alone `make book` kept every lesson's old
 outputs. This extension records, for every notebook, a dependency on each module of the
 project it imports (`helper.py`, `checks/lesson03.py`, ...), found by reading the
-notebook's import lines, and on each notebook it runs with `%run` (a lesson's second page
-runs its first page's code); Sphinx then re-reads a notebook whenever one of those files
-is newer than the last build.
+notebook's import lines; Sphinx then re-reads a notebook whenever one of those files is
+newer than the last build. (No page runs another page: a lesson's second page imports
+what it shares with its first page from helper.py.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 from sphinx.application import Sphinx
 
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.M)
-RUN = re.compile(r"^\s*%run\s+(\S+\.ipynb)\s*$", re.M)
 
 
 def local_modules(code: str, root: Path) -> set[Path]:
@@ -42,14 +41,8 @@ def notebook_code(path: Path) -> str:
 
 def dependencies(code: str, folder: Path, root: Path) -> set[Path]:
     """The project's files that `code` (of a notebook in `folder`) needs: the modules it
-    imports, the notebooks it runs with `%run`, and what those notebooks need in turn."""
-    found = set(local_modules(code, root))
-    for name in RUN.findall(code):
-        notebook = (folder / name).resolve()
-        if notebook.is_file() and notebook not in found:
-            found.add(notebook)
-            found |= dependencies(notebook_code(notebook), notebook.parent, root)
-    return found
+    imports (helper.py, checks/...)."""
+    return set(local_modules(code, root))
 
 
 def _note_imports(app: Sphinx, docname: str, source: list) -> None:

@@ -49,15 +49,15 @@ def test_imports_of_project_modules_are_found():
     assert not any("numpy" in f for f in found)
 
 
-def test_a_second_page_depends_on_its_first_page_and_what_that_imports():
+def test_a_second_page_depends_on_what_it_imports_not_on_its_first_page():
     sys.path.insert(0, str(ROOT / "scripts"))
     from execution_deps import dependencies, notebook_code
 
     for second in sorted((ROOT / "lessons").glob("*_part2.ipynb")):
         first = second.with_name(second.name.replace("_part2", ""))
         found = dependencies(notebook_code(second), second.parent, ROOT)
-        assert first.resolve() in found, second.name
-        assert (ROOT / "helper.py") in found, second.name  # imported by the first page
+        assert first.resolve() not in found, second.name  # no page runs another page
+        assert (ROOT / "helper.py") in found, second.name
 
 
 def _page(value_line: str) -> dict:
