@@ -252,6 +252,8 @@ def claim(what: str, values, op: str, threshold, *, over: str = "seeds",
         raise ValueError(f"threshold must be a finite number, got {threshold!r}")
     if not isinstance(over, str) or not over:
         raise TypeError(f"over must say what the values are over ('seeds', 'draws'), got {over!r}")
+    if not isinstance(min_se, (int, float)) or not min_se >= 3:
+        raise ValueError(f"min_se must be 3 or more standard errors (the book's rule), got {min_se!r}")
     if 1 < values.size < 5 and over == "seeds":
         raise ValueError(f"a claim over seeds needs five or more, got {values.size} ({what})")
     record = Claim(what, op, threshold, [float(v) for v in values], over)
@@ -1759,3 +1761,249 @@ def train_batches(model, train, test, steps: int, seeds, *, T: int, batch: int,
         if step % every == 0:
             _record(history, model, step, seconds, train, test, warm)
     return _finish(history)
+
+
+# ---------------------------------------------------------------------------
+# Lesson 7, shared by its two pages
+# ---------------------------------------------------------------------------
+# The data, the split, the model and its training loop: the first page builds and
+# explains them, the second trains and tests the classifier; both import them from here.
+
+import torch as _torch  # noqa: E402  (the model class below needs nn.Module)
+from torch import nn as _nn  # noqa: E402
+
+PAD = 0  # the padding index: letters are 1 (A) to 26 (Z)
+
+
+def n_syllables(phones: str) -> int:
+    """The syllables of one ARPAbet pronunciation: one stress digit per vowel.
+
+    Introduced in lesson 7.
+
+    >>> n_syllables("S IH1 L AH0 B AH0 L")
+    3
+    """
+    return sum(ch.isdigit() for ch in phones)
+
+
+@dataclass
+class SyllableWords:
+    """The cleaned dictionary of lesson 7 (what `syllable_words` returns).
+
+    `words` (sorted) and `n_syl` (their syllable counts, 1 to `max_syl`) are the data;
+    `counts` maps every plain word to its set of counts; `ambiguous`, `too_long` and
+    `n_not_plain` are what the cleaning dropped.
+    """
+
+    words: list
+    n_syl: np.ndarray
+    counts: dict
+    ambiguous: list
+    too_long: list
+    n_not_plain: int
+    max_syl: int
+
+    @property
+    def n_letters(self) -> np.ndarray:
+        """(N,) the words' lengths."""
+        return np.array([len(w) for w in self.words])
+
+    @property
+    def index(self) -> dict:
+        """word -> its index in `words`."""
+        return {w: i for i, w in enumerate(self.words)}
+
+
+def syllable_words(cmu: dict, max_syl: int = 7) -> SyllableWords:
+    """Lesson 7's data: the words of `cmu` (load_cmudict) with one syllable count each.
+
+    Introduced in lesson 7. Three steps: keep the words spelt with A to Z only; drop the
+    words whose pronunciations disagree on the count (FIRE: 1 or 2); drop those with more
+    than `max_syl` syllables.
+
+    >>> data = syllable_words({"MAKE": ["M EY1 K"], "FIRE": ["F AY1 ER0", "F AY1 R"],
+    ...                        "A.": ["EY1"]})
+    >>> data.words, data.n_syl.tolist(), data.ambiguous, data.n_not_plain
+    (['MAKE'], [1], ['FIRE'], 1)
+    """
+    import re
+
+    if not isinstance(max_syl, int) or max_syl < 1:
+        raise ValueError(f"max_syl must be a whole number of syllables >= 1, got {max_syl!r}")
+    letters_only = re.compile("[A-Z]+")
+    plain = {w: p for w, p in cmu.items() if letters_only.fullmatch(w)}
+    counts = {w: {n_syllables(ph) for ph in p} for w, p in plain.items()}
+    ambiguous = sorted(w for w, c in counts.items() if len(c) > 1)
+    too_long = sorted(w for w, c in counts.items() if len(c) == 1 and max(c) > max_syl)
+    words = sorted(w for w, c in counts.items() if len(c) == 1 and max(c) <= max_syl)
+    n_syl = np.array([min(counts[w]) for w in words], dtype=int)  # (N,) 1 .. max_syl
+    return SyllableWords(words, n_syl, counts, ambiguous, too_long,
+                         len(cmu) - len(plain), max_syl)
+
+
+@dataclass
+class SyllableSplit:
+    """Word indices of lesson 7's split (what `syllable_split` returns): `test`, `val`,
+    `pool` (every training word) and `train` (the subsample trained on)."""
+
+    test: np.ndarray
+    val: np.ndarray
+    pool: np.ndarray
+    train: np.ndarray
+
+
+def syllable_split(n_words: int, n_train: int, seed: int = 0) -> SyllableSplit:
+    """A seeded random split of `n_words` words: a tenth for the test, a tenth for
+    validation, the rest for training, of which the first `n_train` are used.
+
+    Introduced in lesson 7. The permutation comes from `np_rng(seed)`, so moving the
+    seed offset moves the split.
+
+    >>> s = syllable_split(100, 50)
+    >>> len(s.test), len(s.val), len(s.pool), len(s.train)
+    (10, 10, 80, 50)
+    """
+    if not 0 < n_train:
+        raise ValueError(f"n_train must be a positive number of words, got {n_train!r}")
+    order = np_rng(seed).permutation(n_words)
+    n_test = n_words // 10
+    pool = order[2 * n_test:]
+    return SyllableSplit(order[:n_test], order[n_test:2 * n_test], pool, pool[:n_train])
+
+
+
+
+def rule_syllables(word: str) -> int:
+    """The schoolbook rule: count the vowel groups (Y a vowel), drop a silent final E.
+
+    Introduced in lesson 7, as the baseline the model must beat.
+
+    >>> rule_syllables("MAKE"), rule_syllables("CREATE"), rule_syllables("RHYTHM")
+    (1, 1, 1)
+    """
+    import re
+
+    word = word.upper()
+    groups = len(re.findall("[AEIOUY]+", word))
+    if groups > 1 and re.search("[^AEIOUY]E$", word):
+        groups -= 1  # a silent final E after a consonant
+    return max(groups, 1)
+
+
+def encode_word(word: str):
+    """A word's letters as indices: "CAT" -> tensor([3, 1, 20]); 0 is `PAD`.
+
+    Introduced in lesson 7.
+    """
+    return _torch.tensor([ord(c) - ord("A") + 1 for c in word.upper()])
+
+
+class WordBatches:
+    """Every word encoded once, padded (`X`: (N, T_max)), with its length and class;
+    calling it with an index array gives one batch. Introduced in lesson 7.
+
+    `batch(b)` returns the letters (B, T) cut to the longest word of the batch and moved
+    to `device`, the lengths (B,) on the CPU (where `pack_padded_sequence` wants them) and
+    the classes (B,), 0 to K - 1.
+    """
+
+    def __init__(self, words, n_syl, device="cpu"):
+        from torch.nn.utils.rnn import pad_sequence
+
+        self.X = pad_sequence([encode_word(w) for w in words], batch_first=True,
+                              padding_value=PAD).to(device)            # (N, T_max)
+        self.lengths = _torch.tensor([len(w) for w in words])         # (N,) on the CPU
+        self.y = _torch.as_tensor(np.asarray(n_syl) - 1, device=device)  # (N,) classes
+
+    def __call__(self, b):
+        lengths = self.lengths[b]
+        return self.X[b, :int(lengths.max())], lengths, self.y[b]
+
+
+class SyllableNet(_nn.Module):
+    """Letters -> embedding -> GRU over the packed word -> last state(s) -> K logits.
+
+    Introduced in lesson 7. `careless=True` skips the packing (the mistake the lesson
+    measures: the last state is the state after the padding).
+    """
+
+    def __init__(self, n_h=32, bidirectional=True, num_layers=1, n_e=16, K=7,
+                 careless=False):
+        super().__init__()
+        self.careless = careless              # True: no packing (the mistake)
+        self.emb = _nn.Embedding(27, n_e, padding_idx=PAD)
+        self.rnn = _nn.GRU(n_e, n_h, num_layers, batch_first=True,
+                           bidirectional=bidirectional)
+        self.fc = _nn.Linear(n_h * (2 if bidirectional else 1), K)
+
+    def forward(self, x, lengths):            # x (B, T), lengths (B,) on the CPU
+        from torch.nn.utils.rnn import pack_padded_sequence
+
+        e = self.emb(x)                       # (B, T, n_e)
+        if not self.careless:
+            e = pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
+        _, h_n = self.rnn(e)                  # (layers * directions, B, n_h)
+        top = h_n[-2:] if self.rnn.bidirectional else h_n[-1:]   # the top layer
+        return self.fc(_torch.cat(list(top), dim=1))   # (B, K)
+
+
+def make_batches(idx, lengths, gen, *, bucketed=True, size=128, pool=32):
+    """Batches (index arrays) that cover `idx` once, in random order. Introduced in lesson 7.
+
+    `lengths` holds every word's length (indexed by `idx`); `gen` is a NumPy Generator.
+    Bucketed: shuffle, sort each pool of `pool` batches' worth by length, cut, shuffle
+    the batches, so that a batch holds words of similar length.
+    """
+    idx = np.asarray(idx)[gen.permutation(len(idx))]
+    if bucketed:
+        pools = [idx[i:i + pool * size] for i in range(0, len(idx), pool * size)]
+        idx = np.concatenate([p[np.argsort(lengths[p], kind="stable")] for p in pools])
+    batches = [idx[i:i + size] for i in range(0, len(idx), size)]
+    return [batches[i] for i in gen.permutation(len(batches))]
+
+
+def train_step(model, optimizer, batch):
+    """One step of Adam (or any optimizer) on the cross-entropy of one batch, given as
+    `batch = (x, lengths, y)`; returns the loss. Introduced in lesson 7."""
+    import torch.nn.functional as F
+
+    x, lengths, y = batch
+    loss = F.cross_entropy(model(x, lengths), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@_torch.no_grad()
+def predict(model, batch, idx, size=4096):
+    """Class probabilities (len(idx), K) as a NumPy array, in batches of `size` in the
+    order given; `batch` is a `WordBatches`. Introduced in lesson 7."""
+    import torch.nn.functional as F
+
+    was_training = model.training
+    model.eval()
+    probs = [F.softmax(model(*batch(idx[i:i + size])[:2]), dim=1).cpu()
+             for i in range(0, len(idx), size)]
+    model.train(was_training)
+    return _torch.cat(probs).numpy()
+
+
+def train_syllables(model, batch, idx, lengths, *, epochs, seed, lr=5e-3, bucketed=True,
+                    size=128, val=None):
+    """Train a `SyllableNet` with Adam on the words `idx`; return the validation
+    accuracy after each epoch (an empty list without `val`). Introduced in lesson 7.
+
+    The batches' order comes from `np_rng(seed)`; `lengths` (every word's) makes the
+    buckets; `val` is an index array scored after each epoch.
+    """
+    gen = np_rng(seed)
+    optimizer = _torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        for b in make_batches(idx, lengths, gen, bucketed=bucketed, size=size):
+            train_step(model, optimizer, batch(b))
+        if val is not None:
+            p = predict(model, batch, val)
+            history.append(float(np.mean(p.argmax(1) == batch.y[val].cpu().numpy())))
+    return history
