@@ -88,10 +88,10 @@ def check_train_step(train_step):
     every step, so a step without clipping (or without zeroing the gradients) drifts off.
     """
     name = "losses of five steps and the weights after them"
-    gen = torch.Generator().manual_seed(404)
+    gen = helper.torch_gen(404)
     x_all = _series(gen, 8, 24)  # (8, 25, 1)
     x, d = x_all[:, :-1], x_all[:, 1:]  # (8, 24, 1) inputs and next-step targets
-    torch.manual_seed(405)
+    helper.torch_seed(405)
     mine = _Forecaster(nn.RNN, 6)
     ref = copy.deepcopy(mine)
     opt_mine = torch.optim.Adam(mine.parameters(), lr=0.01)
@@ -123,10 +123,10 @@ def check_stream_pass(stream_pass):
     chunk, gives other losses; one that does not cut the graph makes autograd refuse.
     """
     name = "losses of the chunks of one LSTM pass"
-    gen = torch.Generator().manual_seed(406)
+    gen = helper.torch_gen(406)
     s = _series(gen, 1, 70)  # (1, 71, 1)
     x, d, T = s[:, :-1], s[:, 1:], 16  # 70 inputs: chunks of 16, 16, 16, 16, 6
-    torch.manual_seed(407)
+    helper.torch_seed(407)
     mine = _Forecaster(nn.LSTM, 5)
     ref = copy.deepcopy(mine)
     opt_mine = torch.optim.Adam(mine.parameters(), lr=0.02)
@@ -162,7 +162,7 @@ def check_naive_mse(naive_mse):
     over the series.
     """
     name = "naive MSE at several horizons"
-    rng = np.random.default_rng(408)
+    rng = helper.np_rng(408)
     P, n_periods = 24, 5
     got, want = [], []
     for h in (1, 6, 12, 17):
@@ -190,7 +190,7 @@ def check_input_tensor(to_input, device):
     source = helper.answer_source(to_input)
     if "as_tensor(" in source:
         return _refuse(name, "build it without the lesson's as_tensor")
-    values = np.random.default_rng(409).normal(size=23)  # float64, as NumPy makes them
+    values = helper.np_rng(409).normal(size=23)  # float64, as NumPy makes them
     answer = to_input(values.copy(), device)
     expected = torch.tensor(values, dtype=torch.float32).reshape(1, -1, 1)
     return check(answer, expected, name=name, rtol=1e-6, atol=1e-7,

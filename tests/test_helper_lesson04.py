@@ -57,3 +57,47 @@ def test_detach_state_docstring_runs():
     for test in finder.find(helper.detach_state, "detach_state", globs=dict(vars(helper))):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+# --- Lesson 4's shared section: the data, the model and the two loops ---
+
+import numpy as np
+
+from helper import (make_waves, make_windows, new_forecaster, np_rng, seed_loss,
+                    stack_seeds, train_batches, train_stream, unstack_seeds)
+
+
+def test_make_waves_draws_clean_waves_plus_noise_of_the_given_size():
+    noisy, clean, P, A = make_waves(50, np_rng(0), length=80, noise=0.1)
+    assert noisy.shape == clean.shape == (50, 80) and P.shape == A.shape == (50, 1)
+    assert np.all((20 <= P) & (P <= 50)) and np.all(np.abs(clean) <= A + 1e-12)
+    assert 0.08 < np.std(noisy - clean) < 0.12
+
+
+def test_make_windows_cuts_every_window_of_every_series():
+    x = torch.arange(2 * 6, dtype=torch.float32).reshape(2, 6, 1)
+    w = make_windows(x, 4)                         # 3 windows per series
+    assert w.shape == (6, 4, 1)
+    torch.testing.assert_close(w[4, :, 0], torch.tensor([7.0, 8.0, 9.0, 10.0]))
+
+
+def test_seed_loss_is_the_sum_of_the_seeds_mse():
+    y, d = torch.randn(3, 5, 2), torch.randn(3, 5, 2)
+    want = sum(nn.functional.mse_loss(y[..., s], d[..., s]) for s in range(2))
+    torch.testing.assert_close(seed_loss(y, d), want)
+
+
+@pytest.mark.parametrize("loop, extra", [(train_stream, {}), (train_batches, {"batch": 4})])
+def test_a_stack_trains_like_its_seeds_trained_apart(loop, extra):
+    x = torch.randn(3, 13, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    data = (x[:, :-1], x[:, 1:])
+    kw = dict(T=5, lr=0.05, max_norm=0.1, warm=2, every=3, **extra)
+    apart = [new_forecaster(seed=s, n_h=3).double() for s in range(2)]
+    big = stack_seeds(apart)
+    h_apart = [loop(m, data, data, 6, [s], **kw) for s, m in enumerate(apart)]
+    h_big = loop(big, data, data, 6, range(2), **kw)
+    for s, (m, back) in enumerate(zip(apart, unstack_seeds(big))):
+        for p, q in zip(m.parameters(), back.parameters()):
+            torch.testing.assert_close(q, p)
+        np.testing.assert_allclose(h_big["test_mse"][:, s], h_apart[s]["test_mse"][:, 0],
+                                   rtol=1e-9)
