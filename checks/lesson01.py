@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helper import check
+from helper import check, np_rng, torch_gen
 
 
 # Layer sizes and batch sizes the lesson never shows: a function that only gets the
@@ -55,7 +55,7 @@ def check_half_sse_rate(alpha_for_half_sse):
     with the learner's rate must land where one step on the mean E with `alpha` lands
     (autograd computes both gradients).
     """
-    gen = torch.Generator().manual_seed(101)
+    gen = torch_gen(101)
     got, want = [], []
     for alpha, B, n_in, n_out in [(0.1, 5, 3, 2), (0.03, 8, 4, 1), (0.5, 3, 2, 6)]:
         rate = alpha_for_half_sse(alpha, B * n_out)
@@ -79,7 +79,7 @@ def check_relu_grad(relu_dW1):
     Autograd differentiates the same MLP with ReLU on data of the check's own, three
     random cases of different sizes.
     """
-    rng = np.random.default_rng(202)
+    rng = np_rng(202)
     got, want = [], []
     for B, n_in, n_hidden, n_out in [(5, 3, 4, 2), (7, 2, 6, 3), (4, 5, 3, 1)]:
         params = [rng.normal(size=(n_in, n_hidden)), rng.normal(size=(1, n_hidden)),
@@ -107,7 +107,7 @@ def check_recall_weights(W_recall):
     if W_recall is None or np.shape(W_recall) != (2, 1):
         return check(W_recall, np.zeros((2, 1)), name="W_recall, shape (2, 1)")
     W = torch.as_tensor(W_recall).detach().to(torch.float64)  # (2, 1)
-    seq = torch.randn(50, generator=torch.Generator().manual_seed(303), dtype=torch.float64)
+    seq = torch.randn(50, generator=torch_gen(303), dtype=torch.float64)
     pairs = torch.stack([seq[:-1], seq[1:]], dim=1)  # (T-1, 2): rows (x_{t-1}, x_t)
     layer = nn.Linear(2, 1, bias=False).double()
     with torch.no_grad():
