@@ -81,3 +81,86 @@ def test_rnn_backward_wrong_shapes_name_the_argument():
         rnn_backward(np.stack([x, x]), S, W_s, dE_dS)  # a batch of x, one sequence of S
     with pytest.raises(TypeError, match=r"^s_0_grad must"):
         rnn_backward(x, S, W_s, dE_dS, s_0_grad="yes")
+
+
+# --- Lesson 3, shared by its two pages ---
+
+
+def test_spectral_radius_of_a_triangular_matrix_is_its_largest_diagonal_entry():
+    from helper import spectral_radius
+
+    assert spectral_radius(np.array([[0.9, 3.0], [0.0, -1.2]])) == pytest.approx(1.2, rel=1e-12)
+    assert spectral_radius(torch.tensor([[0.0, 2.0], [-2.0, 0.0]])) == pytest.approx(2.0)
+    assert np.isnan(spectral_radius(np.array([[np.inf, 0.0], [0.0, 1.0]])))
+    with pytest.raises(ValueError, match=r"^W must be a square"):
+        spectral_radius(np.zeros((2, 3)))
+
+
+def test_rel_err_divides_by_the_largest_reference_entry():
+    from helper import rel_err
+
+    assert rel_err(np.array([1.0, 4.2]), np.array([1.0, 4.0])) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match=r"^g and g_ref"):
+        rel_err(np.zeros(2), np.zeros(3))
+
+
+def test_delay_batch_targets_are_the_inputs_k_steps_earlier():
+    from helper import delay_batch, np_rng
+
+    x, d = delay_batch(np_rng(0), 4, T=9, k=3)
+    assert x.shape == d.shape == (4, 9, 1)
+    np.testing.assert_array_equal(d[:, 3:], x[:, :-3])
+    assert np.all(d[:, :3] == 0)
+    with pytest.raises(ValueError, match=r"^the delay k"):
+        delay_batch(np_rng(0), 2, T=3, k=3)
+
+
+def test_init_params_is_seeded_and_has_unit_spectral_radius():
+    from helper import init_params, spectral_radius
+
+    p, q = init_params(4, n_h=6), init_params(4, n_h=6)
+    assert {name: w.shape for name, w in p.items()} == {
+        "W_x": (1, 6), "W_s": (6, 6), "b_s": (6,), "W_y": (6, 1), "b_y": (1,)}
+    assert all(np.array_equal(p[name], q[name]) for name in p)  # same seed, same weights
+    assert spectral_radius(p["W_s"]) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_loss_and_grads_matches_autograd():
+    from helper import delay_batch, init_params, loss_and_grads, np_rng
+
+    p = init_params(1, n_h=5)
+    x, d = delay_batch(np_rng(2), 3, T=6, k=2)
+    E, grads = loss_and_grads(p, x, d)
+    t = {name: torch.tensor(w, requires_grad=True) for name, w in p.items()}
+    s, ys = torch.zeros(3, 5, dtype=torch.float64), []
+    for step in range(6):
+        s = torch.tanh(torch.tensor(x[:, step]) @ t["W_x"] + s @ t["W_s"] + t["b_s"])
+        ys.append(s @ t["W_y"] + t["b_y"])
+    loss = ((torch.stack(ys, 1) - torch.tensor(d)) ** 2).mean()
+    loss.backward()
+    assert E == pytest.approx(loss.item(), rel=1e-12)
+    for name in p:  # the same float64 sums in another order
+        np.testing.assert_allclose(grads[name], t[name].grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_two_layer_example_weights_are_pytorchs_transposed():
+    from helper import two_layer_example
+
+    ex = two_layer_example(seed=1)
+    np.testing.assert_array_equal(ex["W_z"], ex["rnn"].weight_hh_l1.detach().numpy().T)
+    np.testing.assert_array_equal(ex["W_y"], ex["head"].weight.detach().numpy().T)
+    b_z = (ex["rnn"].bias_ih_l1 + ex["rnn"].bias_hh_l1).detach().numpy()
+    np.testing.assert_array_equal(ex["b_z"], b_z)
+    assert ex["x"].shape == (1, 2, 2) and ex["d"].shape == (1, 1)
+
+
+def test_ds_dU_matches_autograd():
+    from helper import ds_dU
+
+    rng = np.random.default_rng(7)
+    x_k, U, h = rng.normal(size=2), rng.normal(size=(2, 3)), rng.normal(size=3)
+    s_k = np.tanh(x_k @ U + h)
+    tU = torch.tensor(U, requires_grad=True)
+    jac = torch.autograd.functional.jacobian(
+        lambda W: torch.tanh(torch.tensor(x_k) @ W + torch.tensor(h)), tU)  # (n_h, n_in, n_h)
+    np.testing.assert_allclose(ds_dU(s_k, x_k), jac.numpy(), rtol=1e-12, atol=1e-15)
