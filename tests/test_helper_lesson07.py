@@ -1,13 +1,14 @@
 """Lesson 7's exercise checks (checks/lesson07.py): right answers pass, wrong ones fail.
 
-Lesson 7 adds nothing to helper.py (no other lesson needs its code yet), so these tests
-cover its checks: each check accepts a correct answer, rejects the wrong answers a learner
-is likely to give (a verdict in friendly mode, `WrongAnswer` in strict mode), and names
-the argument when it is given something that is not a function.
+Each check accepts a correct answer, rejects the wrong answers a learner is likely to
+give (a verdict in friendly mode, `WrongAnswer` in strict mode), and names the argument
+when it is given something that is not a function. The last tests cover what lesson 7
+shares between its two pages in helper.py (the data, the split, the batches, the model).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -127,3 +128,50 @@ def test_an_answer_that_raises_gets_a_verdict(friendly):
 def test_a_value_instead_of_a_function_names_the_argument(check, arg):
     with pytest.raises(TypeError, match=arg):
         check(42)
+
+
+# -- helper.py's lesson 7 section --------------------------------------------------------
+
+def test_syllable_words_drops_what_the_lesson_says():
+    cmu = {"MAKE": ["M EY1 K"], "FIRE": ["F AY1 ER0", "F AY1 R"], "A.": ["EY1"],
+           "BUSINESS": ["B IH1 Z N AH0 S", "B IH1 Z N IH0 S"], "ZYX": ["Z IH1"] * 1}
+    data = helper.syllable_words(cmu, max_syl=1)
+    assert data.words == ["MAKE", "ZYX"] and data.ambiguous == ["FIRE"]
+    assert data.too_long == ["BUSINESS"] and data.n_not_plain == 1
+    assert data.n_syl.tolist() == [1, 1] and data.index == {"MAKE": 0, "ZYX": 1}
+
+
+def test_syllable_split_is_a_partition_that_moves_with_the_seed():
+    a, b = helper.syllable_split(1000, 300, seed=0), helper.syllable_split(1000, 300, seed=1)
+    parts = [a.test, a.val, a.pool]
+    assert sorted(set().union(*map(set, parts))) == list(range(1000))
+    assert sum(map(len, parts)) == 1000 and list(a.train) == list(a.pool[:300])
+    assert list(a.test) != list(b.test)
+
+
+def test_rule_drops_a_silent_final_e_only():
+    assert [helper.rule_syllables(w) for w in ["make", "the", "syllable", "rhythm"]] == [1, 1, 2, 1]
+
+
+def test_word_batches_cover_every_word_once_and_bucketing_sorts_within_pools():
+    lengths = np.arange(1000) % 17 + 1
+    idx = np.arange(0, 1000, 2)
+    for bucketed in (False, True):
+        batches = helper.make_word_batches(idx, lengths, helper.np_rng(3), bucketed=bucketed,
+                                           size=10, pool=5)
+        assert sorted(np.concatenate(batches).tolist()) == idx.tolist()
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])   # bucketed: similar lengths
+    assert spread < 4
+
+
+def test_packed_syllable_net_answers_the_same_alone_and_in_a_batch():
+    words = ["MAKE", "SYLLABLE", "IS"]
+    batch = helper.WordTensors(words, [1, 3, 1])
+    net = helper.new_syllable_net(0, n_h=5).double()
+    x, lengths, y = batch(np.arange(3))
+    assert x.shape == (3, 8) and y.tolist() == [0, 2, 0]
+    together = net(x, lengths)
+    alone = torch.cat([net(*batch(np.array([i]))[:2]) for i in range(3)])
+    torch.testing.assert_close(together, alone, rtol=1e-12, atol=1e-12)   # float64
+    careless = helper.new_syllable_net(0, n_h=5, careless=True).double()
+    assert not torch.allclose(careless(x, lengths)[0], careless(*batch(np.array([0]))[:2])[0])
