@@ -1,9 +1,10 @@
-"""Lesson 6's exercise checks (checks/lesson06.py): right answers pass, wrong ones fail.
+"""Lesson 6: its shared code in helper.py and its exercise checks (checks/lesson06.py).
 
-Lesson 6 adds nothing to helper.py (no other lesson needs its code), so these tests
-cover its checks: each accepts a correct answer, rejects the wrong answers a learner is
-likely to give (a verdict in friendly mode, `WrongAnswer` in strict mode), and says so
-when it is given something that is not a function.
+Both pages of lesson 6 use helper.py's lesson 6 section (the split, the vocabulary, the
+model, the streams, the training loop, generation); the tests below run each piece on
+tiny data. The checks accept a correct answer, reject the wrong answers a learner is
+likely to give (a verdict in friendly mode, `WrongAnswer` in strict mode), and say so
+when they are given something that is not a function.
 """
 
 from __future__ import annotations
@@ -54,6 +55,66 @@ def bigram_bpc(train_ids, eval_ids, K, alpha):
     np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1)
     p2 = (counts + alpha) / (counts.sum(1, keepdims=True) + alpha * K)
     return float(-np.log2(p2[eval_ids[:-1], eval_ids[1:]]).mean())
+
+
+# -- helper.py's lesson 6 section ------------------------------------------------------
+
+def test_whole_chapters_are_held_out():
+    assert [helper.moby_dick_split(n) for n in
+            ("chapter_10", "chapter_11", "chapter_1", "chapter_21", "extracts")] == \
+        ["val", "test", "train", "test", "train"]
+
+
+def test_the_vocabulary_maps_rare_characters_to_unknown():
+    vocab = helper.CharVocab("aaabbc", min_count=2)
+    assert vocab.itos[1:] == ["a", "b"] and len(vocab) == 3
+    assert vocab.encode("abcz").tolist() == [1, 2, 0, 0]
+    assert vocab.decode(vocab.encode("ab")) == "ab"
+
+
+def test_each_stream_continues_in_the_next_batch():
+    streams = helper.make_streams(torch.arange(20), 2)            # (2, 10)
+    x0, d0 = helper.chunk(streams, 0, 3)
+    x1, _ = helper.chunk(streams, 1, 3)
+    assert torch.equal(d0[:, -1], x1[:, 0])                        # row b goes on
+    assert torch.equal(d0, streams[:, 1:4])                        # targets one later
+
+
+def _tiny_model(seed, n_h=8, K=5):
+    helper.torch_seed(seed)
+    return helper.char_model_class()(K, n_emb=4, n_h=n_h)
+
+
+def test_training_lowers_the_loss_on_a_repeated_text():
+    streams = helper.make_streams(torch.tensor([0, 1, 2, 3, 4] * 40), 4)   # (4, 50)
+    history = helper.train_chars(_tiny_model(0), streams, steps=60, T=8, lr=0.03)
+    assert len(history["bpc"]) == 60
+    assert np.mean(history["bpc"][-5:]) < 0.5 * np.mean(history["bpc"][:5])
+
+
+def test_stacked_seeds_train_like_separate_models():
+    streams = helper.make_streams(torch.tensor([0, 1, 2, 3, 4, 1, 3] * 20), 4)
+    single = [_tiny_model(s) for s in (1, 2)]
+    big = helper.stack_seeds([_tiny_model(s) for s in (1, 2)])
+    for net in single:
+        helper.train_chars(net, streams, steps=5, T=6, lr=0.01)
+    helper.train_chars(big, streams, steps=5, T=6, lr=0.01)
+    x, d = helper.chunk(streams, 0, 6)
+    bits = helper.char_bits(big, x, d)
+    assert len(bits) == 2
+    for net, b in zip(single, bits):
+        assert abs(helper.char_bits(net, x, d) - b) < 1e-4          # float32 sums
+
+
+def test_generate_draws_rows_in_parallel_and_greedy_repeats():
+    vocab = helper.CharVocab("abcde" * 10, min_count=1)
+    model = _tiny_model(3, K=len(vocab))
+    texts = helper.generate(model, vocab, ["ab", "cd", "ea"], 12, 1.0, helper.torch_gen(0))
+    assert len(texts) == 3 and all(len(t) == 12 for t in texts)
+    assert helper.generate(model, vocab, "cd", 12, 0) == helper.generate(model, vocab, "cd", 12, 0)
+    assert helper.generate(model, vocab, ["cd"], 12, 0) == [helper.generate(model, vocab, "cd", 12, 0)]
+    with pytest.raises(ValueError, match="one length"):
+        helper.generate(model, vocab, ["ab", "abc"], 3)
 
 
 # -- right answers pass ----------------------------------------------------------------
