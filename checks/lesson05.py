@@ -1,7 +1,7 @@
 """Checks for lesson 5's exercises (lessons/05_gated_cells.ipynb).
 
 Each check calls the learner's function on sizes, weights and inputs of its own (seeded
-here, never shown in the lesson), computes the reference itself after the answer with
+here through helper's generators, never shown in the lesson), computes the reference itself after the answer with
 PyTorch's own cells (`nn.LSTMCell`, `nn.GRUCell`) in float64, and returns
 `helper.check`'s verdict, which names what is wrong (a gate order, a bias in the wrong
 place) without giving the expected values away. In strict mode (the book build, the
@@ -78,10 +78,10 @@ def check_lstm_update(lstm_update):
     made here from a seed of the check's own.
     """
     name = "(s_t, c_t) against nn.LSTMCell"
-    gen = torch.Generator().manual_seed(505)
+    gen = helper.torch_gen(505)
     got_all, want_all, swapped = [], [], []
     for n_in, n_h, B in _CELL_CASES:
-        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+        helper.torch_seed(int(torch.randint(0, 2**30, (1,), generator=gen)))  # the weights
         cell = nn.LSTMCell(n_in, n_h, dtype=F64)
         x = torch.randn(B, n_in, generator=gen, dtype=F64)  # (B, n_in)
         s_prev = torch.randn(B, n_h, generator=gen, dtype=F64)  # (B, n_h)
@@ -141,11 +141,11 @@ def check_gru_step(gru_step_torch):
     The reference is `nn.GRUCell`, with its own random weights and inputs.
     """
     name = "s_t against nn.GRUCell"
-    gen = torch.Generator().manual_seed(506)
+    gen = helper.torch_gen(506)
     got_all, want_all = [], []
     slips = {"outside": [], "flipped": []}
     for n_in, n_h, B in _CELL_CASES:
-        torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+        helper.torch_seed(int(torch.randint(0, 2**30, (1,), generator=gen)))  # the weights
         cell = nn.GRUCell(n_in, n_h, dtype=F64)
         with torch.no_grad():  # larger biases than the default: slips show clearly
             cell.bias_hh.uniform_(-1.5, 1.5, generator=gen)

@@ -1,10 +1,12 @@
-"""Tests for lesson 5's exercise checks (checks/lesson05.py).
+"""Tests for lesson 5's section of helper.py and its exercise checks (checks/lesson05.py).
 
-Lesson 5 adds nothing to helper.py: its cells and its memory task are used by no other
-lesson. What it does add are three checks, and a check is only worth having if it can
-fail, so each is tested here with a right answer, with the slips a learner is likely to
-make (a wrong gate order, the GRU's candidate bias outside the reset product, the gate's
-value instead of its bias), and with answers that are not answers at all.
+Lesson 5 puts in helper.py what both its pages use: the from-scratch cells (checked
+against PyTorch's in float64), the marked-sign task, its model and the training of
+several seeds (and learning rates) as one model. It also adds three checks, and a check
+is only worth having if it can fail, so each is tested here with a right answer, with
+the slips a learner is likely to make (a wrong gate order, the GRU's candidate bias
+outside the reset product, the gate's value instead of its bias), and with answers that
+are not answers at all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 import torch
 
 import helper
+from torch import nn
 from checks.lesson05 import check_gru_step, check_half_life, check_lstm_update
 
 
@@ -152,3 +155,64 @@ def test_half_life_check_rejects_wrong_biases(answer):
 def test_half_life_check_explains_non_answers(answer, words):
     verdict = check_half_life(answer)
     assert not verdict and words in verdict.message
+
+
+# --- lesson 5's section of helper.py ---------------------------------------------------
+
+
+def test_lstm_step_matches_nn_lstm_in_float64():
+    helper.torch_seed(0)
+    lstm = nn.LSTM(3, 4, batch_first=True, dtype=torch.float64)
+    x = torch.randn(2, 5, 3, generator=helper.torch_gen(1), dtype=torch.float64)
+    out, _ = lstm(x)
+    zero = torch.zeros(2, 4, dtype=torch.float64)
+    states = helper.run_cell(helper.lstm_step, helper.lstm_params(lstm), x, (zero, zero))
+    torch.testing.assert_close(torch.stack([s for s, c in states], 1), out.detach(),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_gru_step_matches_nn_gru_in_float64():
+    helper.torch_seed(0)
+    gru = nn.GRU(3, 4, batch_first=True, dtype=torch.float64)
+    x = torch.randn(2, 5, 3, generator=helper.torch_gen(1), dtype=torch.float64)
+    out, _ = gru(x)
+    states = helper.run_cell(helper.gru_step, helper.gru_params(gru), x,
+                             torch.zeros(2, 4, dtype=torch.float64))
+    torch.testing.assert_close(torch.stack(states, 1), out.detach(), rtol=1e-12, atol=1e-14)
+
+
+def test_marked_sign_batch_marks_one_step_with_its_sign():
+    x, d, lag = helper.marked_sign_batch(50, 12, helper.torch_gen(0))
+    assert x.shape == (50, 12, 2) and d.shape == (50,) and lag.shape == (50, 12)
+    assert torch.equal(x[:, :, 1].sum(1), torch.ones(50))  # one marker per sequence
+    marked = x[:, :, 0][lag == 0]  # the value at the mark: the sign
+    assert torch.equal(marked, 2 * d - 1)
+    first = helper.marked_sign_batch(5, 7, helper.torch_gen(0), first=True)[2]
+    assert torch.equal(first[:, 0], torch.zeros(5, dtype=torch.long))
+
+
+def test_memory_net_sets_the_lstm_forget_bias_and_refuses_it_elsewhere():
+    net = helper.memory_net(nn.LSTM, forget_bias=1.0)
+    b = net.rnn.bias_ih_l0 + net.rnn.bias_hh_l0
+    assert torch.equal(b[8:16].detach(), torch.ones(8))
+    with pytest.raises(ValueError, match="nn.LSTM"):
+        helper.memory_net(nn.GRU, forget_bias=1.0)
+
+
+def test_train_memory_with_one_rate_per_seed_trains_each_net_at_its_rate():
+    both = helper.train_memory(nn.RNN, [0, 0], 8, lr=[0.01, 0.03], steps=20, batch=8)
+    alone = [helper.train_memory(nn.RNN, [0, 1], 8, lr=lr, steps=20, batch=8).nets[0]
+             for lr in (0.01, 0.03)]
+    for net, ref in zip(both.nets, alone):  # Adam's step scales with its rate
+        for p, q in zip(net.parameters(), ref.parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)
+
+
+def test_train_memory_last_only_scores_only_the_last_step():
+    runs = helper.train_memory(nn.LSTM, [3, 4], 6, last_only=True, first=True, steps=1,
+                               batch=16)
+    for k, (s, start) in enumerate(zip([3, 4], runs.starts)):
+        x, d, lag = helper.marked_sign_batch(16, 6, helper.torch_gen(s), first=True)
+        want = helper.memory_loss(start, x, d, lag, last_only=True)  # the first batch
+        assert math.isclose(runs.losses[0, k], want, rel_tol=1e-5)
+        assert not math.isclose(want, helper.memory_loss(start, x, d, lag), rel_tol=1e-3)
