@@ -1,4 +1,5 @@
-"""What several lessons share: the model table, the plots, and exercise checks.
+"""What the lessons share: the model table, the plots, the checks, seeds and claims,
+and the code that both pages of a long lesson use (its section, at the end).
 
 Importing this module changes nothing: it does not seed, style or pick a device.
 Each public function says which lesson introduces it.
@@ -15,43 +16,99 @@ from numbers import Number
 import numpy as np
 
 __all__ = [
-    "BuiltAModel",
-    "Claim",
-    "ClaimFailed",
-    "COLORS",
-    "Evidence",
-    "ModelSummary",
-    "StaticExplorer",
-    "Verdict",
-    "WrongAnswer",
+    "accuracy_by_lag",
     "answer_source",
+    "BuiltAModel",
+    "char_bits",
+    "char_eval_rows",
+    "char_model_class",
+    "CHAR_SPLITS",
+    "CharVocab",
     "check",
+    "chunk",
+    "Claim",
     "claim",
+    "ClaimFailed",
+    "clipped_step",
+    "COLORS",
+    "delay_batch",
     "detach_state",
+    "ds_dU",
+    "encode_word",
+    "Evidence",
     "evidence",
     "fmt",
+    "forecaster_class",
+    "generate",
+    "gru_params",
+    "gru_step",
+    "init_params",
+    "LETTER_PAD",
     "load_cmudict",
     "load_moby_dick",
+    "loss_and_grads",
+    "lstm_params",
+    "lstm_step",
+    "make_streams",
+    "make_waves",
+    "make_windows",
+    "make_word_batches",
+    "marked_sign_batch",
+    "memory_loss",
+    "memory_net",
+    "memory_runs",
+    "MemoryRuns",
+    "moby_dick_split",
+    "moby_dick_texts",
+    "ModelSummary",
+    "n_syllables",
+    "new_forecaster",
+    "new_syllable_net",
     "np_rng",
     "numerical_grad",
     "plot_loss",
     "plot_series",
+    "predict_syllables",
+    "predict_waves",
     "refuse_to_build",
+    "rel_err",
     "rnn_backward",
     "rnn_forward",
+    "rule_syllables",
+    "run_cell",
     "seed_clip_",
     "seed_everything",
+    "seed_loss",
+    "seed_mse",
     "seed_offset",
     "seeded",
+    "show_code",
     "smallest_font_pt",
+    "spectral_radius",
     "stack_seeds",
     "static_explorer",
+    "StaticExplorer",
     "style",
     "summary",
+    "syllable_net_class",
+    "syllable_split",
+    "syllable_step",
+    "syllable_words",
+    "SyllableSplit",
+    "SyllableWords",
     "torch_gen",
     "torch_seed",
+    "train_batches",
+    "train_chars",
+    "train_memory",
+    "train_stream",
+    "train_syllables",
+    "two_layer_example",
     "unstack_seeds",
+    "Verdict",
+    "WordTensors",
     "wrong_answer",
+    "WrongAnswer",
 ]
 
 # ---------------------------------------------------------------------------
@@ -376,6 +433,29 @@ def fmt(value, spec: str = "") -> Shown:
         return Shown(format(value, spec))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"spec {spec!r} does not format {value!r}: {exc}") from None
+
+
+def show_code(obj):
+    """The code of a function or class from helper.py, as a page shows it.
+
+    Introduced in lesson 3. What a lesson's two pages share lives in helper.py; the page
+    that teaches it shows its code with `show_code(train_memory)`, without the docstring
+    (the text says what it does) and without its local imports. Returns an IPython
+    `Code` object: highlighted on the website and in JupyterLab, plain text elsewhere.
+    """
+    import inspect
+    import re
+    import textwrap
+
+    from IPython.display import Code
+
+    try:
+        code = textwrap.dedent(inspect.getsource(obj))
+    except TypeError:
+        raise TypeError(f"obj must be a function or class defined in Python, got {obj!r}") from None
+    code = re.sub(r'\n +(?:r?""".*?"""|r?\'\'\'.*?\'\'\')\n', "\n", code, count=1, flags=re.S)
+    code = re.sub(r"\n +import [\w.]+(?: as \w+)?\n(?:\n? +import [\w.]+(?: as \w+)?\n)*\n?", "\n", code)
+    return Code(code.rstrip() + "\n", language="python")
 
 
 # ---------------------------------------------------------------------------
@@ -1621,7 +1701,7 @@ def _seeds_of(model) -> int:
     return getattr(model, "seeds", 1)  # a stack_seeds model holds several
 
 
-def predict(model, x, warm: int):
+def predict_waves(model, x, warm: int):
     """One-step predictions of whole series from a zero state, after `warm` steps.
 
     Introduced in lesson 4. x: (batch, L, 1), the same series for every seed of a
@@ -1640,7 +1720,7 @@ def seed_mse(model, x, d, warm: int):
 
     Introduced in lesson 4. x, d: (batch, L, 1) inputs and targets.
     """
-    err = predict(model, x, warm) - d[:, warm:]          # (batch, L - warm, S)
+    err = predict_waves(model, x, warm) - d[:, warm:]          # (batch, L - warm, S)
     return (err ** 2).mean(dim=(0, 1)).cpu().numpy()
 
 
@@ -1650,7 +1730,7 @@ def seed_loss(y, d):
     Introduced in lesson 4. y, d: (batch, T, S). For one model (S = 1) it is the MSE;
     for a `stack_seeds` model the sum gives each seed its own gradient, that of its MSE.
     """
-    return ((y - d) ** 2).mean(dim=(0, 1)).sum()
+    return ((y - d) ** 2).mean(dim=(0, 1)).sum()   # (S,) MSEs, summed
 
 
 def clipped_step(model, optimizer, loss, max_norm: float):
@@ -1684,11 +1764,12 @@ def _history() -> dict:
 
 def _record(history, model, step, seconds, train, test, warm):
     # train, test: (inputs, targets); both scored with the same weights
-    pred = predict(model, test[0], warm)                 # (n_test, L - warm, S)
+    pred = predict_waves(model, test[0], warm)          # (n_test, L - warm, S)
     history["step"].append(step)
     history["seconds"].append(seconds)
     history["train_mse"].append(seed_mse(model, *train, warm))
-    history["test_mse"].append(((pred - test[1][:, warm:]) ** 2).mean(dim=(0, 1)).cpu().numpy())
+    err = pred - test[1][:, warm:]                       # the test MSE from `pred`
+    history["test_mse"].append((err ** 2).mean(dim=(0, 1)).cpu().numpy())
     history["pred"].append(pred[0].T.cpu().numpy())     # (S, L - warm): first test series
 
 
@@ -1713,7 +1794,7 @@ def train_stream(model, train, test, steps: int, seeds, *, T: int, lr: float,
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     orders = [np_rng(s) for s in seeds]              # each seed's order of the series
     history, seconds, step = _history(), 0.0, 0
-    _record(history, model, 0, 0.0, train, test, warm)
+    _record(history, model, 0, 0.0, train, test, warm)   # scores with these weights
     while True:
         passes = [order.permutation(len(x)) for order in orders]
         for k in range(len(x)):
@@ -1748,7 +1829,7 @@ def train_batches(model, train, test, steps: int, seeds, *, T: int, batch: int,
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     samplers = [torch_gen(s) for s in seeds]         # each seed's windows
     history, seconds = _history(), 0.0
-    _record(history, model, 0, 0.0, train, test, warm)
+    _record(history, model, 0, 0.0, train, test, warm)   # scores with these weights
     for step in range(1, steps + 1):
         start = time.perf_counter()
         idx = torch.stack([torch.randint(len(X), (batch,), generator=g)
@@ -1769,10 +1850,7 @@ def train_batches(model, train, test, steps: int, seeds, *, T: int, batch: int,
 # The data, the split, the model and its training loop: the first page builds and
 # explains them, the second trains and tests the classifier; both import them from here.
 
-import torch as _torch  # noqa: E402  (the model class below needs nn.Module)
-from torch import nn as _nn  # noqa: E402
-
-PAD = 0  # the padding index: letters are 1 (A) to 26 (Z)
+LETTER_PAD = 0  # the padding index: letters are 1 (A) to 26 (Z)
 
 
 def n_syllables(phones: str) -> int:
@@ -1891,16 +1969,21 @@ def rule_syllables(word: str) -> int:
 
 
 def encode_word(word: str):
-    """A word's letters as indices: "CAT" -> tensor([3, 1, 20]); 0 is `PAD`.
+    """A word's letters as indices: "CAT" -> tensor([3, 1, 20]); 0 is `LETTER_PAD`.
 
     Introduced in lesson 7.
     """
-    return _torch.tensor([ord(c) - ord("A") + 1 for c in word.upper()])
+    import torch
+
+    return torch.tensor([ord(c) - ord("A") + 1 for c in word.upper()])
 
 
-class WordBatches:
+class WordTensors:
     """Every word encoded once, padded (`X`: (N, T_max)), with its length and class;
     calling it with an index array gives one batch. Introduced in lesson 7.
+
+    `X` is what `pad_sequence([encode_word(w) for w in words], batch_first=True)` gives,
+    built in one step from the words' bytes (a hundred times faster for the dictionary).
 
     `batch(b)` returns the letters (B, T) cut to the longest word of the batch and moved
     to `device`, the lengths (B,) on the CPU (where `pack_padded_sequence` wants them) and
@@ -1908,61 +1991,92 @@ class WordBatches:
     """
 
     def __init__(self, words, n_syl, device="cpu"):
-        from torch.nn.utils.rnn import pad_sequence
+        import torch
 
-        self.X = pad_sequence([encode_word(w) for w in words], batch_first=True,
-                              padding_value=PAD).to(device)            # (N, T_max)
-        self.lengths = _torch.tensor([len(w) for w in words])         # (N,) on the CPU
-        self.y = _torch.as_tensor(np.asarray(n_syl) - 1, device=device)  # (N,) classes
+        lengths = np.array([len(w) for w in words])                 # (N,)
+        letters = np.frombuffer("".join(words).upper().encode("ascii"), np.uint8)
+        X = np.full((len(words), lengths.max()), LETTER_PAD, dtype=np.int64)
+        X[np.arange(X.shape[1]) < lengths[:, None]] = letters - ord("A") + 1  # row by row
+        self.X = torch.from_numpy(X).to(device)                     # (N, T_max), padded
+        self.lengths = torch.from_numpy(lengths)                    # (N,) on the CPU
+        self.y = torch.as_tensor(np.asarray(n_syl) - 1, device=device)  # (N,) classes
 
     def __call__(self, b):
         lengths = self.lengths[b]
         return self.X[b, :int(lengths.max())], lengths, self.y[b]
 
 
-class SyllableNet(_nn.Module):
-    """Letters -> embedding -> GRU over the packed word -> last state(s) -> K logits.
+_SYLLABLE_NET = []  # the class, made on first use: importing helper imports no torch
 
-    Introduced in lesson 7. `careless=True` skips the packing (the mistake the lesson
-    measures: the last state is the state after the padding).
+
+def syllable_net_class():
+    """Lesson 7's model class, `SyllableNet`: letters -> embedding -> GRU over the packed
+    word -> its last state(s) -> K logits.
+
+    Introduced in lesson 7. `SyllableNet(n_h=32, bidirectional=True, num_layers=1,
+    n_e=16, K=7, careless=False)`; `forward(x, lengths)` takes letters (B, T) and their
+    lengths (B,) on the CPU and returns logits (B, K). `careless=True` skips the packing
+    (the mistake the lesson measures: the last state is the state after the padding).
     """
-
-    def __init__(self, n_h=32, bidirectional=True, num_layers=1, n_e=16, K=7,
-                 careless=False):
-        super().__init__()
-        self.careless = careless              # True: no packing (the mistake)
-        self.emb = _nn.Embedding(27, n_e, padding_idx=PAD)
-        self.rnn = _nn.GRU(n_e, n_h, num_layers, batch_first=True,
-                           bidirectional=bidirectional)
-        self.fc = _nn.Linear(n_h * (2 if bidirectional else 1), K)
-
-    def forward(self, x, lengths):            # x (B, T), lengths (B,) on the CPU
+    if not _SYLLABLE_NET:
+        import torch
+        from torch import nn
         from torch.nn.utils.rnn import pack_padded_sequence
 
-        e = self.emb(x)                       # (B, T, n_e)
-        if not self.careless:
-            e = pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
-        _, h_n = self.rnn(e)                  # (layers * directions, B, n_h)
-        top = h_n[-2:] if self.rnn.bidirectional else h_n[-1:]   # the top layer
-        return self.fc(_torch.cat(list(top), dim=1))   # (B, K)
+        class SyllableNet(nn.Module):
+            # letters -> embedding -> GRU over the packed word -> last state(s) -> K logits
+            def __init__(self, n_h=32, bidirectional=True, num_layers=1, n_e=16, K=7,
+                         careless=False):
+                super().__init__()
+                self.careless = careless              # True: no packing (the mistake)
+                self.emb = nn.Embedding(27, n_e, padding_idx=LETTER_PAD)
+                self.rnn = nn.GRU(n_e, n_h, num_layers, batch_first=True,
+                                  bidirectional=bidirectional)
+                self.fc = nn.Linear(n_h * (2 if bidirectional else 1), K)
+
+            def forward(self, x, lengths):            # x (B, T), lengths (B,) on the CPU
+                e = self.emb(x)                       # (B, T, n_e)
+                if not self.careless:
+                    e = pack_padded_sequence(e, lengths, batch_first=True,
+                                             enforce_sorted=False)
+                _, h_n = self.rnn(e)                  # (layers * directions, B, n_h)
+                top = h_n[-2:] if self.rnn.bidirectional else h_n[-1:]   # top layer
+                return self.fc(torch.cat(list(top), dim=1))   # (B, K)
+
+        _SYLLABLE_NET.append(SyllableNet)
+    return _SYLLABLE_NET[0]
 
 
-def make_batches(idx, lengths, gen, *, bucketed=True, size=128, pool=32):
+def new_syllable_net(seed: int = 0, **options):
+    """A `syllable_net_class()` model with seed `seed`'s initial weights (on the CPU).
+
+    Introduced in lesson 7; `options` go to `SyllableNet` (n_h, bidirectional, careless...).
+
+    >>> import torch
+    >>> net = new_syllable_net(0, n_h=8)
+    >>> tuple(net(torch.tensor([[3, 1, 20], [9, 19, 0]]), torch.tensor([3, 2])).shape)
+    (2, 7)
+    """
+    torch_seed(seed)  # the same initial weights on every run
+    return syllable_net_class()(**options)
+
+
+def make_word_batches(idx, lengths, gen, *, bucketed=True, size=128, pool=32):
     """Batches (index arrays) that cover `idx` once, in random order. Introduced in lesson 7.
 
     `lengths` holds every word's length (indexed by `idx`); `gen` is a NumPy Generator.
     Bucketed: shuffle, sort each pool of `pool` batches' worth by length, cut, shuffle
     the batches, so that a batch holds words of similar length.
     """
-    idx = np.asarray(idx)[gen.permutation(len(idx))]
-    if bucketed:
+    idx = np.asarray(idx)[gen.permutation(len(idx))]    # shuffle the words
+    if bucketed:   # sort each pool of `pool` batches' worth of words by length
         pools = [idx[i:i + pool * size] for i in range(0, len(idx), pool * size)]
         idx = np.concatenate([p[np.argsort(lengths[p], kind="stable")] for p in pools])
     batches = [idx[i:i + size] for i in range(0, len(idx), size)]
-    return [batches[i] for i in gen.permutation(len(batches))]
+    return [batches[i] for i in gen.permutation(len(batches))]   # shuffle the batches
 
 
-def train_step(model, optimizer, batch):
+def syllable_step(model, optimizer, batch):
     """One step of Adam (or any optimizer) on the cross-entropy of one batch, given as
     `batch = (x, lengths, y)`; returns the loss. Introduced in lesson 7."""
     import torch.nn.functional as F
@@ -1975,18 +2089,19 @@ def train_step(model, optimizer, batch):
     return loss.item()
 
 
-@_torch.no_grad()
-def predict(model, batch, idx, size=4096):
+def predict_syllables(model, batch, idx, size=4096):
     """Class probabilities (len(idx), K) as a NumPy array, in batches of `size` in the
-    order given; `batch` is a `WordBatches`. Introduced in lesson 7."""
+    order given; `batch` is a `WordTensors`. Introduced in lesson 7."""
+    import torch
     import torch.nn.functional as F
 
     was_training = model.training
     model.eval()
-    probs = [F.softmax(model(*batch(idx[i:i + size])[:2]), dim=1).cpu()
-             for i in range(0, len(idx), size)]
+    with torch.no_grad():
+        probs = [F.softmax(model(*batch(idx[i:i + size])[:2]), dim=1).cpu()
+                 for i in range(0, len(idx), size)]
     model.train(was_training)
-    return _torch.cat(probs).numpy()
+    return torch.cat(probs).numpy()
 
 
 def train_syllables(model, batch, idx, lengths, *, epochs, seed, lr=5e-3, bucketed=True,
@@ -1997,13 +2112,690 @@ def train_syllables(model, batch, idx, lengths, *, epochs, seed, lr=5e-3, bucket
     The batches' order comes from `np_rng(seed)`; `lengths` (every word's) makes the
     buckets; `val` is an index array scored after each epoch.
     """
+    import torch
+
     gen = np_rng(seed)
-    optimizer = _torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
     for _ in range(epochs):
-        for b in make_batches(idx, lengths, gen, bucketed=bucketed, size=size):
-            train_step(model, optimizer, batch(b))
+        for b in make_word_batches(idx, lengths, gen, bucketed=bucketed, size=size):
+            syllable_step(model, optimizer, batch(b))
         if val is not None:
-            p = predict(model, batch, val)
+            p = predict_syllables(model, batch, val)
             history.append(float(np.mean(p.argmax(1) == batch.y[val].cpu().numpy())))
     return history
+
+
+# ---------------------------------------------------------------------------
+# Lesson 3, shared by its two pages
+# ---------------------------------------------------------------------------
+
+
+def spectral_radius(W) -> float:
+    """rho(W): the largest |eigenvalue| of a square array or tensor (NaN if not finite).
+
+    Introduced in lesson 3; both its pages use it.
+
+    >>> spectral_radius(np.array([[0.9, 3.0], [0.0, 0.8]]))
+    0.9
+    """
+    W = W.detach().cpu().numpy() if hasattr(W, "detach") else np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"W must be a square matrix, got shape {W.shape}")
+    if not np.all(np.isfinite(W)):
+        return float("nan")
+    return float(np.max(np.abs(np.linalg.eigvals(W))))
+
+
+def rel_err(g, g_ref) -> float:
+    """The largest error, relative to the largest entry of the reference.
+
+    Introduced in lesson 3: max |g - g_ref| / max |g_ref|.
+
+    >>> rel_err(np.array([1.0, 2.1]), np.array([1.0, 2.0]))  # doctest: +ELLIPSIS
+    0.05...
+    """
+    g, g_ref = np.asarray(g, dtype=float), np.asarray(g_ref, dtype=float)
+    if g.shape != g_ref.shape:
+        raise ValueError(f"g and g_ref must have one shape, got {g.shape} and {g_ref.shape}")
+    return float(np.max(np.abs(g - g_ref)) / np.max(np.abs(g_ref)))
+
+
+def delay_batch(gen, B: int, T: int = 20, k: int = 3):
+    """B sequences of the delay task: x (B, T, 1) ~ N(0, 1), d_t = x_{t-k} (0 if t <= k).
+
+    Introduced in lesson 3 (lesson 2's task, delay k = 3, T = 20 steps); `gen` is a
+    NumPy Generator (`np_rng`). Returns x and d, both (B, T, 1).
+
+    >>> x, d = delay_batch(np_rng(0), 2, T=5, k=1)
+    >>> bool(np.all(d[:, 1:] == x[:, :-1]) and np.all(d[:, 0] == 0))
+    True
+    """
+    if not 0 < k < T:
+        raise ValueError(f"the delay k must be between 1 and T - 1 = {T - 1}, got {k}")
+    x = gen.normal(size=(B, T, 1))  # (B, T, 1)
+    d = np.zeros_like(x)  # (B, T, 1)
+    d[:, k:] = x[:, :-k]
+    return x, d
+
+
+def init_params(seed: int, n_h: int = 16) -> dict:
+    """Seeded weights of a tanh RNN with one input and one output; rho(W_s) = 1.
+
+    Introduced in lesson 3. The generator is `np_rng(seed)`, so the seed offset moves
+    it. Returns {"W_x" (1, n_h), "W_s" (n_h, n_h), "b_s" (n_h,), "W_y" (n_h, 1),
+    "b_y" (1,)}: W_x and W_s standard normal, W_s scaled to spectral radius 1,
+    W_y normal with variance 1 / n_h, the biases zero.
+    """
+    gen = np_rng(seed)
+    W_s = gen.normal(size=(n_h, n_h))  # (n_h, n_h)
+    W_s /= spectral_radius(W_s)
+    return {"W_x": gen.normal(size=(1, n_h)), "W_s": W_s, "b_s": np.zeros(n_h),
+            "W_y": gen.normal(size=(n_h, 1)) / np.sqrt(n_h), "b_y": np.zeros(1)}
+
+
+def loss_and_grads(p: dict, x, d):
+    """E, the mean of (d - y)^2 over batch, steps and outputs, and its gradients.
+
+    Introduced in lesson 3: the tanh RNN `rnn_forward` runs with the weights of `p`
+    (as `init_params` makes them), y_t = s_t W_y + b_y, and BPTT by `rnn_backward`.
+    x (B, T, n_in) and d (B, T, n_out). Returns (E, {"W_x", "W_s", "b_s", "W_y",
+    "b_y"}), each gradient shaped like its weight.
+    """
+    S = rnn_forward(x, p["W_x"], p["W_s"], p["b_s"])  # (B, T+1, n_h)
+    y = S[:, 1:] @ p["W_y"] + p["b_y"]  # (B, T, n_out)
+    # E = (1/B) sum_b (1/T) sum_t E_t, so dE/dy_t = 2 (y_t - d_t) / (B T n_out)
+    e = 2 * (y - d) / y.size  # (B, T, n_out)
+    grads = rnn_backward(x, S, p["W_s"], e @ p["W_y"].T)  # summed over the batch
+    grads["W_y"] = np.einsum("bth,bto->ho", S[:, 1:], e)  # sum of s_t^T e_t
+    grads["b_y"] = e.sum(axis=(0, 1))  # (n_out,)
+    return float(np.mean((d - y) ** 2)), grads
+
+
+def two_layer_example(seed: int = 1) -> dict:
+    """Lesson 3's worked example: a seeded two-layer tanh RNN, its head and one input.
+
+    Introduced in lesson 3. `nn.RNN(2, 3, num_layers=2)` and `nn.Linear(3, 1)` in
+    float64, made after `torch_seed(seed)`, then x (1, 2, 2) (steps t and t + 1) and
+    the target d (1, 1) of step t + 1 from the same generator. Returns {"rnn", "head",
+    "x", "d"} and the weights in the book's orientation (notation page): "U", "W_s",
+    "V", "W_z" (PyTorch's weight_ih/hh_l0/l1 transposed), "b_s", "b_z" (the two
+    PyTorch biases of a layer added) and "W_y", "b_y", as NumPy arrays.
+    """
+    import torch
+    from torch import nn
+
+    torch_seed(seed)
+    rnn = nn.RNN(2, 3, num_layers=2, batch_first=True, dtype=torch.float64)
+    head = nn.Linear(3, 1, dtype=torch.float64)
+    x = torch.randn(1, 2, 2, dtype=torch.float64)  # (batch, steps t and t+1, n_in)
+    d = torch.randn(1, 1, dtype=torch.float64)  # (batch, n_out): the target d_{t+1}
+    w = {name: t.detach().numpy() for name, t in rnn.named_parameters()}
+    return {"rnn": rnn, "head": head, "x": x, "d": d,
+            "U": w["weight_ih_l0"].T, "W_s": w["weight_hh_l0"].T,
+            "V": w["weight_ih_l1"].T, "W_z": w["weight_hh_l1"].T,
+            "b_s": w["bias_ih_l0"] + w["bias_hh_l0"], "b_z": w["bias_ih_l1"] + w["bias_hh_l1"],
+            "W_y": head.weight.detach().numpy().T, "b_y": head.bias.detach().numpy()}
+
+
+def ds_dU(s_k, x_k):
+    """The immediate derivative d+ s_k / dU of a tanh layer, shape (n_h, n_in, n_h).
+
+    Introduced in lesson 3: s_k = tanh(x_k U + ...) gives entry [p, i, j] =
+    (1 - s_k[p]^2) x_k[i] [p == j], so that a path's row vector g (n_h,) gives the
+    path's dE/dU as np.einsum("p,pij->ij", g, ds_dU(s_k, x_k)).
+    """
+    s_k, x_k = np.asarray(s_k, dtype=float), np.asarray(x_k, dtype=float)
+    return np.einsum("p,i,pj->pij", 1 - s_k**2, x_k, np.eye(len(s_k)))
+
+
+# ---------------------------------------------------------------------------
+# Lesson 5, shared by its two pages
+# ---------------------------------------------------------------------------
+
+
+def marked_sign_batch(B: int, T: int, gen, first: bool = False):
+    """B sequences of lesson 5's memory task: remember the sign at the marked step.
+
+    Introduced in lesson 5. Returns x (B, T, 2) = (value, marker): the value is standard
+    normal noise except at the marked step k, where it is the sign (+1 or -1) and the
+    marker is 1; d (B,), 1.0 for a +1 sign; lag (B, T) = t - k, negative before the mark.
+    With `first=True` the mark is at the first step. `gen` is a torch.Generator
+    (`torch_gen(seed)`).
+
+    >>> x, d, lag = marked_sign_batch(4, 10, torch_gen(0))
+    >>> tuple(x.shape), tuple(d.shape), tuple(lag.shape)
+    ((4, 10, 2), (4,), (4, 10))
+    """
+    import torch
+
+    if int(B) < 1 or int(T) < 1:
+        raise ValueError(f"B and T must be positive, got B={B}, T={T}")
+    k = (torch.zeros(B, dtype=torch.long) if first
+         else torch.randint(0, T, (B,), generator=gen))  # (B,): the marked steps
+    sign = 2.0 * torch.randint(0, 2, (B,), generator=gen) - 1  # (B,): +1 or -1
+    x = torch.zeros(B, T, 2)
+    x[:, :, 0] = torch.randn(B, T, generator=gen)  # the noise
+    x[torch.arange(B), k, 0] = sign  # the marked value
+    x[torch.arange(B), k, 1] = 1.0  # the marker
+    lag = torch.arange(T)[None, :] - k[:, None]  # (B, T)
+    return x, (sign > 0).float(), lag
+
+
+_MEMORY_NET = []  # the class, made on first use: importing helper imports no torch
+
+
+def memory_net(cell, forget_bias=None, n_h: int = 8):
+    """Lesson 5's model: a recurrent layer and a linear read-out at every step.
+
+    Introduced in lesson 5. `cell` is nn.RNN, nn.LSTM or nn.GRU, reading two inputs per
+    step (the value and the marker) into `n_h` units; `forget_bias` sets an LSTM's b_f
+    (the forget block of bias_ih; bias_hh's forget block is zeroed, so their sum is
+    b_f). Calling the model on x (B, T, 2) gives (B, T, 1), one logit per step; a
+    `stack_seeds` stack of S of them gives (B, T, S). The weights come from PyTorch's
+    global generator: call `torch_seed(s)` first.
+
+    >>> import torch; from torch import nn
+    >>> tuple(memory_net(nn.GRU)(torch.zeros(3, 5, 2)).shape)
+    (3, 5, 1)
+    """
+    from torch import nn
+
+    if not _MEMORY_NET:
+        class MemoryNet(nn.Module):
+            # a recurrent layer (nn.RNN, nn.LSTM or nn.GRU), a linear read-out per step
+            def __init__(self, cell, n_h=8):
+                super().__init__()
+                self.rnn = cell(2, n_h, batch_first=True)
+                self.head = nn.Linear(n_h, 1)
+
+            def forward(self, x):  # x: (B, T, 2)
+                out, _ = self.rnn(x)  # (B, T, n_h): s_1 ... s_T
+                return self.head(out)  # (B, T, 1): one logit per step
+
+        _MEMORY_NET.append(MemoryNet)
+    if cell not in (nn.RNN, nn.LSTM, nn.GRU):
+        raise ValueError(f"cell must be nn.RNN, nn.LSTM or nn.GRU, got {cell!r}")
+    net = _MEMORY_NET[0](cell, n_h)
+    if forget_bias is not None:
+        if cell is not nn.LSTM:
+            raise ValueError("forget_bias sets an LSTM's forget gate: cell must be nn.LSTM")
+        import torch
+
+        with torch.no_grad():
+            net.rnn.bias_ih_l0[n_h:2 * n_h] = float(forget_bias)
+            net.rnn.bias_hh_l0[n_h:2 * n_h] = 0.0
+    return net
+
+
+@dataclass
+class MemoryRuns:
+    """What `train_memory` returns: S trained nets, their copies before training, and
+    the loss and gradient norm (before clipping) of each at every step, (steps, S)."""
+
+    nets: list
+    starts: list
+    losses: np.ndarray
+    norms: np.ndarray
+
+
+def _scored(lag, last_only: bool):
+    scored = lag >= 0  # the steps from the marked one on
+    if last_only:
+        scored[..., :-1] = False
+    return scored
+
+
+def train_memory(cell, seeds, T: int, *, lr=0.02, forget_bias=None, last_only=False,
+                 first=False, steps: int = 120, batch: int = 64, max_norm: float = 1.0,
+                 device="cpu") -> MemoryRuns:
+    """Train one `memory_net` per seed on lesson 5's marked-sign task, all as one model.
+
+    Introduced in lesson 5. Seed s's net gets `torch_seed(s)`'s weights and its own
+    batches from `torch_gen(s)`; the nets are trained together as one `stack_seeds`
+    model (lesson 4) with Adam, the sum of their losses (binary cross-entropy on the
+    steps from the mark on, or only the last with `last_only`) and each net's gradient
+    clipped to `max_norm` alone (`seed_clip_`). `lr` is one learning rate or one per
+    seed (a sweep: the same seed may appear once per rate): Adam's step is proportional
+    to its learning rate, so each net's step is scaled to its own rate.
+
+    >>> from torch import nn
+    >>> runs = train_memory(nn.GRU, [0, 1], T=6, steps=2, batch=4)
+    >>> len(runs.nets), runs.losses.shape
+    (2, (2, 2))
+    """
+    import copy
+
+    import torch
+    import torch.nn.functional as F
+
+    seeds = [int(s) for s in seeds]
+    S = len(seeds)
+    rates = np.broadcast_to(np.asarray(lr, dtype=float), (S,))
+    if S < 2 or not np.all(rates > 0):
+        raise ValueError(f"need two or more seeds and positive learning rates, got {seeds}, {lr}")
+    nets = []
+    for s in seeds:
+        torch_seed(s)
+        nets.append(memory_net(cell, forget_bias=forget_bias))
+    starts = [copy.deepcopy(n) for n in nets]
+    big = stack_seeds(nets).to(device)
+    params = list(big.parameters())
+    names = [n for n, _ in big.named_parameters()]
+    rate_of = torch.tensor(rates.tolist(), dtype=torch.float32)  # (S,)
+    scale = [torch.where(big._seed_owners[n] >= 0, rate_of[big._seed_owners[n].clamp(min=0)],
+                         0.0).to(device) for n in names]  # each entry's learning rate
+    one_rate = bool(np.all(rates == rates[0]))  # then Adam's own step is the step
+    opt = torch.optim.Adam(params, lr=float(rates[0]) if one_rate else 1.0)
+    gens = [torch_gen(s) for s in seeds]
+    losses, norms = [], []
+    chunk = 30  # steps whose batches are drawn at once: fewer, larger calls
+    for step in range(steps):
+        if step % chunk == 0:  # each seed's next batches, from its own generator
+            n = min(chunk, steps - step)
+            parts = [marked_sign_batch(n * batch, T, g, first) for g in gens]
+            xs = torch.cat([p[0] for p in parts], -1).to(device).split(batch)  # (B, T, 2 S)
+            ds = torch.stack([p[1] for p in parts], -1).to(device).split(batch)  # (B, S)
+            scoreds = torch.stack([_scored(p[2], last_only) for p in parts],
+                                  -1).to(device).split(batch)  # (B, T, S)
+        x, d, scored = xs[step % chunk], ds[step % chunk], scoreds[step % chunk]
+        logits = big(x)  # (B, T, S)
+        each = F.binary_cross_entropy_with_logits(
+            logits, d[:, None, :].expand_as(logits), reduction="none")  # (B, T, S)
+        loss = (each * scored).sum((0, 1)) / scored.sum((0, 1))  # (S,): each net's loss
+        opt.zero_grad()
+        loss.sum().backward()
+        norms.append(seed_clip_(big, max_norm).cpu())
+        if one_rate:
+            opt.step()
+        else:
+            before = [p.detach().clone() for p in params]
+            opt.step()  # a step at rate 1, scaled to each net's own rate
+            with torch.no_grad():
+                for p, p0, r in zip(params, before, scale):
+                    p.copy_(p0 + r * (p - p0))
+        losses.append(loss.detach().cpu())
+    trained = [n.to(device) for n in unstack_seeds(big)]
+    return MemoryRuns(trained, [n.to(device) for n in starts],
+                      torch.stack(losses).double().numpy(), torch.stack(norms).numpy())
+
+
+def accuracy_by_lag(net, x, d, lag, T: int) -> np.ndarray:
+    """The fraction of right signs at each lag 0 ... T-1 over a batch of lesson 5's task.
+
+    Introduced in lesson 5. `net` is one `memory_net`; x, d, lag as `marked_sign_batch`
+    gives them. Returns (T,).
+    """
+    import torch
+
+    with torch.no_grad():
+        right = (net(x)[..., 0] > 0) == (d[:, None] > 0.5)  # (B, T)
+    return np.array([right[lag == k].float().mean().item() for k in range(T)])
+
+
+def memory_loss(net, x, d, lag, last_only: bool = False) -> float:
+    """A `memory_net`'s mean binary cross-entropy over the scored steps of a batch.
+
+    Introduced in lesson 5, to choose a learning rate on sequences held out from
+    training and from the test.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    with torch.no_grad():
+        logits = net(x)[..., 0]  # (B, T)
+        scored = _scored(lag.clone(), last_only)
+        return F.binary_cross_entropy_with_logits(
+            logits[scored], d[:, None].expand_as(logits)[scored]).item()
+
+
+def memory_runs(seeds, T: int, *, rnn_lrs=(0.005, 0.02, 0.08), gated_lr: float = 0.02,
+                device="cpu"):
+    """Lesson 5's comparison: an RNN, an LSTM (b_f = 1) and a GRU, one net per seed.
+
+    Introduced in lesson 5; both its pages call it, so both have the same runs. The
+    LSTM and the GRU train at `gated_lr`. The RNN trains at each rate of `rnn_lrs` (one
+    `train_memory` call, every seed at every rate) and keeps the rate whose nets have
+    the lowest mean loss on 2000 held-out sequences (`torch_gen(97)`, apart from the
+    training and test batches). Returns (runs, tuning): runs maps "RNN", "LSTM", "GRU"
+    to a `MemoryRuns`; tuning holds "lrs", "val_loss" (len(rnn_lrs), S), "rnn_lr" and
+    "gated_lr".
+    """
+    from torch import nn
+
+    seeds, rates = [int(s) for s in seeds], [float(r) for r in rnn_lrs]
+    S = len(seeds)
+    val = [v.to(device) for v in marked_sign_batch(2000, T, torch_gen(97))]  # held out
+    sweep = train_memory(nn.RNN, seeds * len(rates), T, lr=np.repeat(rates, S),
+                         device=device)
+    val_loss = np.array([memory_loss(net, *val) for net in sweep.nets]).reshape(len(rates), S)
+    best = int(np.argmin(val_loss.mean(1)))
+    pick = slice(best * S, (best + 1) * S)  # the RNN's nets at its best rate
+    runs = {"RNN": MemoryRuns(sweep.nets[pick], sweep.starts[pick], sweep.losses[:, pick],
+                              sweep.norms[:, pick]),
+            "LSTM": train_memory(nn.LSTM, seeds, T, lr=gated_lr, forget_bias=1.0, device=device),
+            "GRU": train_memory(nn.GRU, seeds, T, lr=gated_lr, device=device)}
+    return runs, {"lrs": rates, "val_loss": val_loss, "rnn_lr": rates[best],
+                  "gated_lr": float(gated_lr)}
+
+
+def lstm_step(x_t, state, p):
+    """One LSTM step for a batch, written from the equations. Introduced in lesson 5.
+
+    x_t (B, n_in); state = (s_{t-1}, c_{t-1}), each (B, n_h); p holds the weights in the
+    book's orientation (`lstm_params`): W_xg (n_in, n_h), W_sg (n_h, n_h), b_g (n_h,)
+    for g = i, f, o and the candidate c. Returns the new pair (s_t, c_t).
+    """
+    import torch
+
+    s_prev, c_prev = state  # x_t (B, n_in); s_{t-1}, c_{t-1} (B, n_h) each
+
+    def pre(g):  # x_t W_xg + s_{t-1} W_sg + b_g for g = i, f, o, c: (B, n_h)
+        return x_t @ p["W_x" + g] + s_prev @ p["W_s" + g] + p["b_" + g]
+
+    i_t = torch.sigmoid(pre("i"))  # input gate: how much of the candidate to write
+    f_t = torch.sigmoid(pre("f"))  # forget gate: how much of c_{t-1} to keep
+    o_t = torch.sigmoid(pre("o"))  # output gate: how much of the memory to show
+    c_tilde = torch.tanh(pre("c"))  # candidate: what to write
+    c_t = f_t * c_prev + i_t * c_tilde  # (B, n_h)
+    s_t = o_t * torch.tanh(c_t)  # (B, n_h)
+    return s_t, c_t
+
+
+def run_cell(step, p, x, state):
+    """Apply `step` (lstm_step, gru_step) at t = 1 ... T to x (B, T, n_in) from `state`;
+    return the list of the T states. Introduced in lesson 5."""
+    states = []
+    for t in range(x.shape[1]):
+        state = step(x[:, t], state, p)  # x_t: (B, n_in)
+        states.append(state)
+    return states
+
+
+def lstm_params(lstm, order="ifco"):
+    """An nn.LSTM's layer 0 as a dict in the book's orientation, for `lstm_step`.
+
+    Introduced in lesson 5. PyTorch stacks four blocks of rows, i, f, g (our candidate
+    c), o, each transposed; `order` names them (another order gives another cell).
+    Only the sum of the two biases acts, so b_g is their sum.
+    """
+    W_x = lstm.weight_ih_l0.detach().T  # (n_in, 4 n_h)
+    W_s = lstm.weight_hh_l0.detach().T  # (n_h, 4 n_h)
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()  # (4 n_h,): only the sum acts
+    n_h, p = lstm.hidden_size, {}
+    for j, g in enumerate(order):
+        cols = slice(j * n_h, (j + 1) * n_h)  # block j
+        p["W_x" + g], p["W_s" + g], p["b_" + g] = W_x[:, cols], W_s[:, cols], b[cols]
+    return p
+
+
+def gru_step(x_t, s_prev, p):
+    """One GRU step for a batch: x_t (B, n_in), s_prev (B, n_h) -> s_t (B, n_h).
+
+    Introduced in lesson 5; p from `gru_params`. The candidate's state-side bias b_sn
+    sits inside the reset product, as in PyTorch (and cuDNN).
+    """
+    import torch
+
+    # x_t (B, n_in), s_prev (B, n_h) -> s_t (B, n_h)
+    r_t = torch.sigmoid(x_t @ p["W_xr"] + s_prev @ p["W_sr"] + p["b_r"])  # reset
+    u_t = torch.sigmoid(x_t @ p["W_xu"] + s_prev @ p["W_su"] + p["b_u"])  # update
+    s_tilde = torch.tanh(x_t @ p["W_xn"] + p["b_xn"]
+                         + r_t * (s_prev @ p["W_sn"] + p["b_sn"]))  # candidate
+    return (1 - u_t) * s_tilde + u_t * s_prev
+
+
+def gru_params(gru):
+    """An nn.GRU's layer 0 as a dict in the book's orientation, for `gru_step`.
+
+    Introduced in lesson 5. PyTorch's blocks: r, z (our u), n (the candidate). The
+    gates' two biases add; the candidate keeps both, b_xn and b_sn.
+    """
+    W_x, W_s = gru.weight_ih_l0.detach().T, gru.weight_hh_l0.detach().T  # (., 3 n_h)
+    b_x, b_s = gru.bias_ih_l0.detach(), gru.bias_hh_l0.detach()  # (3 n_h,) each
+    n_h, p = gru.hidden_size, {}
+    for j, g in enumerate("run"):  # our r, u and the candidate's n
+        cols = slice(j * n_h, (j + 1) * n_h)
+        p["W_x" + g], p["W_s" + g] = W_x[:, cols], W_s[:, cols]
+        if g == "n":  # the candidate keeps both biases: b_sn sits inside the reset
+            p["b_xn"], p["b_sn"] = b_x[cols], b_s[cols]
+        else:
+            p["b_" + g] = b_x[cols] + b_s[cols]
+    return p
+
+
+# ---------------------------------------------------------------------------
+# Lesson 6, shared by its two pages
+# ---------------------------------------------------------------------------
+
+CHAR_SPLITS = ("train", "val", "test")
+_CHAR_MODEL: list = []  # the class, made on first use: importing helper imports no torch
+
+
+def moby_dick_split(name: str) -> str:
+    """The split a part of Moby-Dick (`load_moby_dick`) goes to: "train", "val" or "test".
+
+    Introduced in lesson 6. Whole chapters are held out: every chapter whose number is a
+    multiple of ten validates, the chapter after it (11, 21, ...) tests, and everything
+    else, front matter and epilogue included, trains.
+
+    >>> [moby_dick_split(n) for n in ("chapter_10", "chapter_11", "chapter_1", "epilogue")]
+    ['val', 'test', 'train', 'train']
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a part's name such as 'chapter_3', got {name!r}")
+    if not name.startswith("chapter_"):
+        return "train"  # etymology, extracts, epilogue
+    k = int(name.removeprefix("chapter_"))
+    if k % 10 == 0:
+        return "val"
+    return "test" if k % 10 == 1 and k > 1 else "train"
+
+
+def moby_dick_texts(parts=None):
+    """`(names, texts)`: for each split of `moby_dick_split`, its parts' names in book
+    order and their texts joined by a blank line. Introduced in lesson 6.
+
+    `parts` is what `load_moby_dick()` returns (read when not given).
+    """
+    parts = load_moby_dick() if parts is None else parts
+    names = {s: [p["name"] for p in parts if moby_dick_split(p["name"]) == s]
+             for s in CHAR_SPLITS}
+    texts = {s: "\n\n".join(p["text"] for p in parts if moby_dick_split(p["name"]) == s)
+             for s in CHAR_SPLITS}
+    return names, texts
+
+
+class CharVocab:
+    """Characters as integer ids, built from a training text. Introduced in lesson 6.
+
+    Every character that occurs at least `min_count` times in `text` gets an id, in sorted
+    order from 1; id 0, `UNK`, stands for every other character ("unknown"). `itos[i]` is
+    id i's character, `stoi` the reverse, `len(vocab)` the vocabulary size K.
+
+    >>> v = CharVocab("abracadabra", min_count=2)
+    >>> v.itos[1:], v.encode("bad!").tolist(), len(v)
+    (['a', 'b', 'r'], [2, 1, 0, 0], 4)
+    """
+
+    UNK = 0
+
+    def __init__(self, text: str, min_count: int = 5):
+        from collections import Counter
+
+        if not isinstance(text, str) or not text:
+            raise ValueError("text must be a non-empty string (the training text)")
+        self.counts = Counter(text)
+        self.itos = ["\N{REPLACEMENT CHARACTER}"] + sorted(
+            c for c, n in self.counts.items() if n >= min_count)
+        self.stoi = {c: i for i, c in enumerate(self.itos)}  # character -> id
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(self, text: str):
+        """The ids of `text`, a tensor of shape (len(text),); unknown characters get UNK."""
+        import torch
+
+        return torch.tensor([self.stoi.get(c, self.UNK) for c in text], dtype=torch.long)
+
+    def decode(self, ids) -> str:
+        """The text of a sequence of ids."""
+        return "".join(self.itos[int(i)] for i in ids)
+
+
+def char_model_class():
+    """Lesson 6's model class, `CharModel(K, n_emb=32, n_h=96)`: embedding -> GRU -> linear.
+
+    Introduced in lesson 6. `forward(x, state=None)` takes ids (B, T) and a state
+    (1, B, n_h) or None (zeros) and returns the logits of the next character at every step
+    (B, T, K) and the last state. `stack_seeds` stacks it (lesson 4).
+    """
+    if not _CHAR_MODEL:
+        from torch import nn
+
+        class CharModel(nn.Module):
+            # embedding -> GRU -> linear: logits for the next character at every step
+            def __init__(self, K, n_emb=32, n_h=96):
+                super().__init__()
+                self.embed = nn.Embedding(K, n_emb)
+                self.rnn = nn.GRU(n_emb, n_h, batch_first=True)
+                self.head = nn.Linear(n_h, K)
+
+            def forward(self, x, state=None):
+                # x (B, T) ids; state (1, B, n_h), or None for zeros
+                s, state = self.rnn(self.embed(x), state)  # s (B, T, n_h): every s_t
+                return self.head(s), state  # logits (B, T, K), last state
+
+        _CHAR_MODEL.append(CharModel)
+    return _CHAR_MODEL[0]
+
+
+def make_streams(ids, n_streams: int):
+    """(n_streams, L // n_streams): consecutive pieces of a text's ids, one per row.
+
+    Introduced in lesson 6. Row b of batch k + 1 (`chunk`) continues row b of batch k.
+
+    >>> import torch
+    >>> make_streams(torch.arange(7), 2).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    if not isinstance(n_streams, int) or n_streams < 1:
+        raise ValueError(f"n_streams must be a positive whole number, got {n_streams!r}")
+    length = len(ids) // n_streams
+    return ids[:n_streams * length].view(n_streams, length)
+
+
+def chunk(streams, k: int, T: int):
+    """Inputs and targets of batch k, (B, T) each, the targets one step later.
+
+    Introduced in lesson 6.
+
+    >>> import torch
+    >>> [t.tolist() for t in chunk(torch.arange(8).view(1, 8), 1, 3)]
+    [[[3, 4, 5]], [[4, 5, 6]]]
+    """
+    return (streams[:, k * T:(k + 1) * T],
+            streams[:, k * T + 1:(k + 1) * T + 1])
+
+
+def char_eval_rows(ids, n_rows: int = 128):
+    """A held-out text's ids as `n_rows` rows: inputs (n_rows, n) and their next
+    characters (n_rows, n), with n = (len(ids) - 1) // n_rows. Introduced in lesson 6."""
+    n = (len(ids) - 1) // n_rows * n_rows  # targets
+    return ids[:n].view(n_rows, -1), ids[1:n + 1].view(n_rows, -1)
+
+
+def char_bits(model, x, d):
+    """Bits per character of `model` on the rows `x` (inputs) and `d` (next characters),
+    every row read from a zero state. Introduced in lesson 6.
+
+    A float; for a `stack_seeds` model, a list with one value per seed.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    device = next(model.parameters()).device
+    S = getattr(model, "seeds", 1)
+    with torch.no_grad():
+        logits, _ = model(x.to(device))  # (rows, n, S * K)
+        bits = [F.cross_entropy(z.reshape(-1, z.shape[-1]), d.to(device).reshape(-1)).item()
+                / math.log(2) for z in logits.chunk(S, -1)]
+    return bits if hasattr(model, "seeds") else bits[0]
+
+
+def train_chars(model, streams, *, steps: int, T: int, lr: float, max_norm: float = 1.0,
+                eval_at=(), on_eval=None) -> dict:
+    """Truncated BPTT over parallel streams (`make_streams`): lesson 6's training loop.
+
+    Introduced in lesson 6. Step k reads chunk k of every stream (`chunk`) from the state
+    the step before left, carried and detached (`detach_state`, lesson 4); the loss is the
+    cross-entropy at every step; the gradient's norm is clipped to `max_norm`; Adam steps
+    with learning rate `lr`. At the end of the text it starts again from a zero state.
+    For a `stack_seeds` model the loss is the sum of the seeds' losses and each seed is
+    clipped on its own (`seed_clip_`). After each step in `eval_at` it calls
+    `on_eval(model, step)`. Returns {"bpc": the training batch's bits per character,
+    "norm": the gradient norm before clipping}, one value per step (for several seeds,
+    the seeds' mean bpc and their largest norm).
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    S = getattr(model, "seeds", 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    streams = streams.to(next(model.parameters()).device)
+    n_chunks = (streams.shape[1] - 1) // T
+    history, state = {"bpc": [], "norm": []}, None
+    for step in range(1, steps + 1):
+        k = (step - 1) % n_chunks            # at the end of the text: start again
+        state = None if k == 0 else state
+        x, d = chunk(streams, k, T)          # (B, T) each
+        logits, state = model(x, state)      # (B, T, S * K), (1, B, S * n_h)
+        losses = [F.cross_entropy(z.reshape(-1, z.shape[-1]), d.reshape(-1))
+                  for z in logits.chunk(S, -1)]   # one loss per seed
+        optimizer.zero_grad()
+        sum(losses).backward()               # each seed's gradient from its own loss
+        if S > 1:
+            norm = seed_clip_(model, max_norm).max()   # each seed clipped alone
+        else:
+            norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        state = detach_state(state)          # keep the values, cut the history
+        history["bpc"].append(sum(z.item() for z in losses) / S / math.log(2))
+        history["norm"].append(norm.item())
+        if step in eval_at and on_eval is not None:
+            on_eval(model, step)
+    return history
+
+
+def generate(model, vocab, prime, n: int, temperature: float = 1.0, generator=None):
+    """The `n` characters `model` writes after `prime`, at temperature `temperature`.
+
+    Introduced in lesson 6. The model reads the prime into its state, then draws each
+    character from softmax(logits / temperature) (with `generator`; 0 means greedy: the
+    likeliest character), feeds it back and repeats. `prime` is a string, or a list of
+    strings of one length: then every row is generated in parallel, one text per prime.
+    """
+    import torch
+
+    rows = [prime] if isinstance(prime, str) else list(prime)
+    if not rows or not rows[0] or len({len(p) for p in rows}) != 1:
+        raise ValueError("prime must be a non-empty string, or a list of non-empty "
+                         "strings of one length")
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        x = torch.stack([vocab.encode(p) for p in rows]).to(device)   # (rows, len)
+        logits, state = model(x)                                       # read the primes
+        out = []
+        for _ in range(n):
+            l_t = logits[:, -1].cpu()        # (rows, K): the next character's logits
+            if temperature == 0:
+                j = l_t.argmax(-1)                                     # greedy
+            else:
+                y_t = torch.softmax(l_t / temperature, dim=-1)
+                j = torch.multinomial(y_t, 1, generator=generator)[:, 0]
+            out.append(j)
+            logits, state = model(j[:, None].to(device), state)
+    texts = [vocab.decode(row) for row in torch.stack(out, 1)]         # (rows, n) ids
+    return texts[0] if isinstance(prime, str) else texts

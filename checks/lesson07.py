@@ -11,7 +11,6 @@ answer raises `helper.WrongAnswer`.
 from __future__ import annotations
 
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
