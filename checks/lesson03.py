@@ -87,8 +87,10 @@ def _spectral_radius(M):
 
 def check_critical_scale(critical_scale) -> Verdict:
     """Exercise 'Where gradients stop vanishing': critical_scale(M) -> the scale gamma at
-    which (gamma M^T)^k neither vanishes nor explodes, on matrices the learner has not seen,
-    among them non-normal ones, where 1 / ||M||_2 is far from the answer."""
+    which (gamma M^T)^k neither grows nor shrinks exponentially (M with rho(M) > 0), on
+    matrices the learner has not seen, among them non-normal ones, where 1 / ||M||_2 is far
+    from the answer, and a Jordan block (not diagonalizable: there the norm at 1 / rho
+    still grows, like k)."""
     name = "critical scale"
     if (bad := _not_a_function(critical_scale, name)) is not None:
         return bad
@@ -96,6 +98,7 @@ def check_critical_scale(critical_scale) -> Verdict:
     matrices = [gen.normal(size=(n, n)) for n in (3, 8, 20)]
     matrices.append(np.array([[0.5, 4.0], [0.0, 0.25]]))  # non-normal: rho 0.5, ||M||_2 > 4
     matrices.append(np.triu(gen.normal(size=(6, 6))) + 3 * np.eye(6, k=1))
+    matrices.append(np.array([[0.5, 0.5], [0.0, 0.5]]))  # a Jordan block: rho 0.5
     got, want = [], []
     for M in matrices:
         value, failed = _call(critical_scale, name, M.copy())
