@@ -174,3 +174,40 @@ def test_a_wrong_answer_raises_in_strict_mode(strict):
 def test_a_value_instead_of_a_function_is_named(friendly, check):
     verdict = check(3.5)
     assert not verdict and "your function" in verdict.message and "float" in verdict.message
+
+
+def _witten_bell_reference(train, evaluate, K, max_order):
+    """Interpolated Witten-Bell in plain Python: dicts of tuples, one position at a time."""
+    from collections import Counter, defaultdict
+    after = defaultdict(Counter)             # context tuple -> Counter of next ids
+    for n in range(1, max_order):
+        for i in range(n, len(train)):
+            after[tuple(train[i - n:i])][train[i]] += 1
+    unigram = Counter(train)
+
+    def prob(e, h):
+        if not h:
+            return (unigram[e] + 1) / (len(train) + K)
+        lower = prob(e, h[1:])
+        followers = after.get(h)
+        if not followers:
+            return lower
+        c_h, n_h = sum(followers.values()), len(followers)
+        return (followers[e] + n_h * lower) / (c_h + n_h)
+
+    return {n: -np.mean([np.log2(prob(evaluate[i], tuple(evaluate[i - n + 1:i])))
+                         for i in range(max_order - 1, len(evaluate))])
+            for n in range(1, max_order + 1)}
+
+
+def test_witten_bell_matches_plain_python_counts():
+    gen = helper.np_rng(5)
+    K = 6
+    base = [0, 1, 2, 3, 1, 2, 4, 0]
+    train = np.array(base * 5 + gen.integers(0, 5, 200).tolist() + base)   # 5: unseen
+    evaluate = np.array(gen.integers(0, K, 60).tolist() + base)
+    got = helper.witten_bell_bpc(train, evaluate, K, 4)
+    want = _witten_bell_reference(train.tolist(), evaluate.tolist(), K, 4)
+    assert got.keys() == want.keys()
+    for n in want:
+        assert got[n] == pytest.approx(want[n], rel=1e-12)
