@@ -106,6 +106,7 @@ __all__ = [
     "two_layer_example",
     "unstack_seeds",
     "Verdict",
+    "witten_bell_bpc",
     "WordTensors",
     "wrong_answer",
     "WrongAnswer",
@@ -2449,7 +2450,8 @@ def memory_loss(net, x, d, lag, last_only: bool = False) -> float:
             logits[scored], d[:, None].expand_as(logits)[scored]).item()
 
 
-def memory_runs(seeds, T: int, *, rnn_lrs=(0.005, 0.02, 0.08), gated_lr: float = 0.02,
+def memory_runs(seeds, T: int, *, rnn_lrs=(0.00125, 0.005, 0.02, 0.08, 0.32),
+                gated_lr: float = 0.02,
                 device="cpu"):
     """Lesson 5's comparison: an RNN, an LSTM (b_f = 1) and a GRU, one net per seed.
 
@@ -2799,3 +2801,56 @@ def generate(model, vocab, prime, n: int, temperature: float = 1.0, generator=No
             logits, state = model(j[:, None].to(device), state)
     texts = [vocab.decode(row) for row in torch.stack(out, 1)]         # (rows, n) ids
     return texts[0] if isinstance(prime, str) else texts
+
+
+def witten_bell_bpc(train_ids, eval_ids, K: int, max_order: int) -> dict:
+    """Bits per character of interpolated Witten-Bell n-gram models, n = 1 ... max_order.
+
+    Introduced in lesson 6 (the trigram exercise's solution). The order-n model mixes the
+    counts after the last n - 1 characters with the order n - 1 model:
+    p(e | h) = (C_he + N_h p(e | h')) / (C_h + N_h), with C_h the count of the context h,
+    N_h the number of distinct characters seen after it and h' the context without its
+    first character; an unseen context falls back to p(e | h'). Order 1 is the add-one
+    unigram. Counts come from `train_ids` (ints below K); every order is scored on the
+    same characters of `eval_ids`: from position max_order - 1 on. Each n-gram is one
+    integer, so the counts are sorted arrays (np.unique) and a lookup is a binary search:
+    a table holds only the n-grams that occur, never K ** n cells.
+
+    >>> import numpy as np
+    >>> text = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    >>> bpc = witten_bell_bpc(text, text, 2, 3)
+    >>> bpc[1] > bpc[2] > bpc[3]
+    True
+    """
+    import numpy as np
+
+    train = np.asarray(train_ids, dtype=np.int64)
+    evaluate = np.asarray(eval_ids, dtype=np.int64)
+
+    def grams(a, n):                         # the n-gram ending at each i >= n - 1
+        code = np.zeros(len(a) - n + 1, dtype=np.int64)
+        for j in range(n):
+            code = code * K + a[j:len(a) - n + 1 + j]
+        return code
+
+    def lookup(keys, counts, query):         # counts[keys == query], 0 if absent
+        i = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+        return np.where(keys[i] == query, counts[i], 0)
+
+    unigram = np.bincount(train, minlength=K)
+    p = (unigram[evaluate] + 1) / (len(train) + K)          # order 1, every position
+    bpc = {1: p}
+    for n in range(2, max_order + 1):
+        seen, c_seen = np.unique(grams(train, n), return_counts=True)         # C_he
+        contexts, c_context = np.unique(grams(train[:-1], n - 1), return_counts=True)
+        followed, n_followers = np.unique(seen // K, return_counts=True)      # N_h
+        query = grams(evaluate, n)                   # positions n - 1 ... end
+        c_he = lookup(seen, c_seen, query)
+        c_h = lookup(contexts, c_context, query // K)
+        n_h = lookup(followed, n_followers, query // K)
+        lower = p[1:]                                # order n - 1, same positions
+        p = np.where(c_h > 0, (c_he + n_h * lower) / np.maximum(c_h + n_h, 1), lower)
+        bpc[n] = p
+    skip = max_order - 1
+    return {n: float(-np.log2(q[skip - (n - 1):]).mean())   # the same positions
+            for n, q in bpc.items()}
