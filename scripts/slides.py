@@ -28,8 +28,10 @@ A deck is a lecture made from the saved (executed) notebook, on a 1280x720 slide
   SOLUTION`) are left out, notes included; code the website hides (`hide-input`,
   `remove-*`) is left out too. Exercise prompts are shown, numbered like the website's
   ("Exercise 1.2").
-- Numbers the prose computes (MyST's `{eval}` role) are computed by running the lesson in
-  a kernel, as the website does (`--no-eval` shows the expression instead).
+- Numbers the prose computes (MyST's `{eval}` role) are the website's: `make book` keeps
+  each value it showed in `_build/evals/` (scripts/eval_record.py), so a deck runs no code.
+  A lesson changed since the last build is run in a kernel here instead, as the website
+  does (`--no-eval` shows the expression instead).
 
 Everything a deck loads (reveal.js with its white theme and its local Source Sans Pro
 font, the notes plugin, MathJax 3 with its fonts inside) is copied from node_modules
@@ -41,6 +43,7 @@ no CDN, no web font, no widget manager. Decks for new lessons appear by themselv
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import json
 import math
@@ -513,6 +516,32 @@ def evaluate_roles(nb, path, timeout=300):
     return values
 
 
+def recorded_values(nb, path, evals_dir):
+    """The {eval} values the book build showed (scripts/eval_record.py), in the form
+    evaluate_roles returns; None when there is no record for this very notebook (missing,
+    or the notebook changed since the build) or it lacks an expression the deck needs."""
+    record_path = Path(evals_dir) / f"{Path(path).stem}.json"
+    if not record_path.is_file():
+        return None
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    if record.get("sha256") != hashlib.sha256(Path(path).read_bytes()).hexdigest():
+        return None
+    queues = {}
+    for expression, text in record.get("values", []):
+        queues.setdefault(expression, []).append(text)
+    values = {}
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for expression in re.findall(r"\{eval\}`([^`]*)`", cell.source):
+            queue = queues.get(expression)
+            if not queue:
+                return None
+            # The k-th time the lesson shows an expression, the k-th value the build recorded.
+            values.setdefault(id(cell), {})[expression] = queue.pop(0)
+    return values
+
+
 # -- HTML -----------------------------------------------------------------------------------
 
 CSS = """
@@ -611,8 +640,14 @@ def copy_assets(out_dir):
             shutil.copy2(src, dst)
 
 
-def build(notebooks, out_dir, evaluate=True):
-    """Write one deck per notebook (paths) into out_dir, with its assets; return the decks."""
+EVALS = ROOT / "_build" / "evals"  # the book build's {eval} values (scripts/eval_record.py)
+
+
+def build(notebooks, out_dir, evaluate=True, evals_dir=EVALS):
+    """Write one deck per notebook (paths) into out_dir, with its assets; return the decks.
+    The {eval} numbers come from the last `make book` when it built this very notebook;
+    otherwise the lesson runs in a kernel here (slower), or shows its expressions when
+    `evaluate` is False."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = (ROOT / "_config.yml").read_text() if (ROOT / "_config.yml").exists() else ""
@@ -620,7 +655,10 @@ def build(notebooks, out_dir, evaluate=True):
     decks = []
     for path in map(Path, notebooks):
         nb = nbformat.read(path, as_version=4)
-        values = evaluate_roles(nb, path) if evaluate else {}
+        values = recorded_values(nb, path, evals_dir) if evaluate else {}
+        if values is None:
+            print(f"{path.name}: not built by `make book` as it is now; running it for its numbers")
+            values = evaluate_roles(nb, path)
         deck = out_dir / f"{path.stem}.slides.html"
         deck.write_text(deck_html(nb, path, values, course.group(1) if course else None), encoding="utf-8")
         decks.append(deck)

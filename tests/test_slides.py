@@ -12,6 +12,7 @@ node_modules (`npm ci`).
 
 import html
 import importlib.util
+import json
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -219,6 +220,51 @@ def test_eval_numbers_are_computed_by_running_the_notebook(tmp_path):
     nbformat.write(nb, path)
     values = slides.evaluate_roles(nb, path)
     assert list(values.values()) == [{"n_params": "42", "f'{0.5:.0%}'": "50%"}]
+
+
+def _record(folder, nb_path, values):
+    import hashlib
+    folder.mkdir(exist_ok=True)
+    (folder / f"{nb_path.stem}.json").write_text(json.dumps({
+        "notebook": nb_path.name, "sha256": hashlib.sha256(nb_path.read_bytes()).hexdigest(),
+        "values": values}))
+
+
+def test_eval_numbers_come_from_the_book_build_when_it_built_this_notebook(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("n_params = 6 * 7"),
+        nbformat.v4.new_markdown_cell("It has {eval}`n_params` parameters, {eval}`name`."),
+        nbformat.v4.new_code_cell("n_params = 0"),
+        nbformat.v4.new_markdown_cell("Now {eval}`n_params`."),
+    ])
+    path = tmp_path / "09_probe.ipynb"
+    nbformat.write(nb, path)
+    evals = tmp_path / "evals"
+    # In the order the build asked: the second n_params is the later cell's.
+    _record(evals, path, [["n_params", "42"], ["name", "GRU"], ["n_params", "0"]])
+    assert list(slides.recorded_values(nb, path, evals).values()) == \
+        [{"n_params": "42", "name": "GRU"}, {"n_params": "0"}]
+    _record(evals, path, [["n_params", "42"], ["name", "GRU"]])       # one value missing
+    assert slides.recorded_values(nb, path, evals) is None
+    _record(evals, path, [["n_params", "42"], ["name", "GRU"], ["n_params", "0"]])
+    nb.cells[0].source = "n_params = 7"                                 # edited after the build
+    nbformat.write(nb, path)
+    assert slides.recorded_values(nb, path, evals) is None
+    assert slides.recorded_values(nb, path, tmp_path / "no-build") is None
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_the_book_build_kept_every_number_a_deck_shows(path):
+    """`make book` (scripts/eval_record.py) kept the value of every {eval} of every lesson,
+    for the notebook as it is now: `make slides` runs no lesson again."""
+    assert (ROOT / "_build" / "evals").is_dir(), "run `make book` first"
+    nb = nbformat.read(path, as_version=4)
+    values = slides.recorded_values(nb, path, slides.EVALS)
+    assert values is not None, f"_build/evals/{path.stem}.json is missing, stale or short"
+    wanted = sum(len(re.findall(r"\{eval\}`([^`]*)`", c.source)) for c in nb.cells
+                 if c.cell_type == "markdown")
+    assert sum(len(v) for v in values.values()) <= wanted
+    assert wanted == 0 or values
 
 
 # -- in a browser -----------------------------------------------------------------------------
