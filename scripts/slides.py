@@ -235,6 +235,25 @@ class Slide:
         return f'<section class="{self.kind}">\n{body}\n</section>'
 
 
+_ENDS_WITH_COLON = re.compile(r":(\s*</(?:p|li|ul|ol|div)>)*\s*$")
+OBJECT_REPR = re.compile(r"<[\w.]+( object)? at 0x[0-9a-fA-F]+>")
+
+
+def _no_dangling_colon(slides):
+    """A slide whose last text ends with a colon introduces something that is not on it
+    (a table or output sent to the notes, a figure on the next slide): say where it is."""
+    for index, slide in enumerate(slides):
+        if not slide.items:
+            continue
+        text, cost, fragment = slide.items[-1]
+        if not _ENDS_WITH_COLON.search(text):
+            continue
+        following = slides[index + 1] if index + 1 < len(slides) else None
+        where = (" (next slide)." if following is not None and following.kind == "figure"
+                 else " (in the speaker notes)." if slide.notes else ".")
+        slide.items[-1] = (_ENDS_WITH_COLON.sub(lambda m: where + (m.group(0)[1:]), text), cost, fragment)
+
+
 def lesson_title(nb):
     """The text of the lesson's first `# ` heading ('Feedforward networks, a recap')."""
     for cell in nb.cells:
@@ -438,10 +457,17 @@ class DeckBuilder:
                                     remark="Interactive in JupyterLab (make lab): this is the state it was saved in.")
                     if not images:
                         self.place('<p class="remark">Interactive in JupyterLab (make lab).</p>', 1.0)
+                elif "static-explorer-figure" in "".join(data.get("text/html", "")):
+                    # A static explorer (helper.static_explorer): its first figure, not its repr.
+                    page = "".join(data["text/html"])
+                    first = re.search(r'class="static-explorer-figure" src="data:(image/\w+);base64,([^"]+)"', page)
+                    if first:
+                        self.figure(first.group(2), first.group(1), caption, alt, to_notes,
+                                    remark="On the website its sliders switch settings; in JupyterLab (make lab) it is live.")
                 elif "text/markdown" in data:
                     self.place(render(data["text/markdown"]), 1.2, fragment) if not to_notes \
                         else self.note(render(data["text/markdown"]))
-                elif "text/plain" in data:
+                elif "text/plain" in data and not OBJECT_REPR.fullmatch("".join(data["text/plain"]).strip()):
                     self.text_output(data["text/plain"], to_notes)
 
     def text_output(self, text, to_notes):
@@ -480,7 +506,9 @@ class DeckBuilder:
                 self.markdown_cell(cell, fragment, to_notes)
             elif cell.cell_type == "code":
                 self.code_cell(cell, fragment, to_notes)
-        return [s for s in self.slides if s.items or s.kind == "title" or s.heading]
+        slides = [s for s in self.slides if s.items or s.kind == "title" or s.heading]
+        _no_dangling_colon(slides)
+        return slides
 
 
 # -- {eval}: run the lesson as the website does ---------------------------------------------

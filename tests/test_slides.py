@@ -222,6 +222,28 @@ def test_eval_numbers_are_computed_by_running_the_notebook(tmp_path):
     assert list(values.values()) == [{"n_params": "42", "f'{0.5:.0%}'": "50%"}]
 
 
+def _visible_slides(text):
+    for kind, body in re.findall(r'<section class="(\w+)">(.*?)</section>', text, re.S):
+        yield kind, re.sub(r'<aside class="notes">.*?</aside>', "", body, flags=re.S)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_object_repr_and_no_slide_ending_with_a_colon(out_dir, name):
+    text = deck(out_dir, name)
+    assert not slides.OBJECT_REPR.search(text), "an object's repr (<... at 0x...>) in the deck"
+    for number, (kind, body) in enumerate(_visible_slides(text), 1):
+        shown = html.unescape(re.sub(r"<[^>]+>", "", body)).strip()
+        assert not shown.endswith(":"), f"slide {number} ends with a colon: ...{shown[-80:]!r}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_a_static_explorer_shows_its_first_figure(out_dir, path):
+    nb = nbformat.read(path, as_version=4)
+    explorers = sum("static-explorer-figure" in "".join(o.get("data", {}).get("text/html", ""))
+                    for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert deck(out_dir, path.stem).count("its sliders switch settings") == explorers
+
+
 def _record(folder, nb_path, values):
     import hashlib
     folder.mkdir(exist_ok=True)
