@@ -43,28 +43,32 @@ def _padded_batch(gen, lengths, n_classes):
     return logits, targets
 
 
-def check_masked_loss(masked_loss):
-    """Exercise "Write a masked loss": `masked_loss(logits, targets, lengths)`.
+def check_word_mean_loss(word_mean_loss):
+    """Exercise "A loss in which every word weighs the same":
+    `word_mean_loss(logits, targets, lengths)`.
 
-    The reference is the mean of the per-step cross-entropies of each sequence alone,
-    cut to its own length, on random batches of its own.
+    The reference cuts each sequence of the check's own random batches to its own length,
+    takes its mean cross-entropy alone, and averages those means over the sequences. The
+    lengths differ within each batch, so the page's masked mean (every step weighing the
+    same) gives another number and fails.
     """
-    _callable(masked_loss, "masked_loss")
-    name = "masked loss on batches of the check's own"
+    _callable(word_mean_loss, "word_mean_loss")
+    name = "loss with every sequence weighing the same, on batches of the check's own"
     gen = helper.torch_gen(7)  # the check's own data, moved with the seed offset
     answers, expected = [], []
-    for lengths, n_classes in [([5, 2, 7, 1], 4), ([3, 3, 3], 6), ([9, 1], 3), ([4], 5)]:
+    for lengths, n_classes in [([5, 2, 7, 1], 4), ([3, 6, 3], 6), ([9, 1], 3), ([4, 4], 5)]:
         logits, targets = _padded_batch(gen, lengths, n_classes)
         try:
-            answer = masked_loss(logits.clone(), targets.clone(), torch.tensor(lengths))
+            answer = word_mean_loss(logits.clone(), targets.clone(), torch.tensor(lengths))
         except Exception as exc:  # a learner's bug: a verdict, not a traceback
             return _refuse(name, f"your function raised {type(exc).__name__}: {exc}")
         if answer is None:
             return check(None, 0.0, name=name)
+        if torch.as_tensor(answer).numel() != 1:
+            return _refuse(name, "return one number (a 0-d tensor), the mean over the batch")
         answers.append(float(answer))
-        per_step = torch.cat([F.cross_entropy(logits[b, :n], targets[b, :n], reduction="none")
-                              for b, n in enumerate(lengths)])
-        expected.append(per_step.mean().item())
+        per_word = [F.cross_entropy(logits[b, :n], targets[b, :n]) for b, n in enumerate(lengths)]
+        expected.append(torch.stack(per_word).mean().item())
     return check(answers, expected, name=name, rtol=1e-5, atol=1e-8)
 
 

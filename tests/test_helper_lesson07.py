@@ -15,8 +15,8 @@ from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence
 
 import helper
-from checks.lesson07 import (check_bigru_count, check_masked_loss, check_mean_over_time,
-                             check_pack_by_hand)
+from checks.lesson07 import (check_bigru_count, check_mean_over_time, check_pack_by_hand,
+                             check_word_mean_loss)
 
 
 
@@ -26,10 +26,11 @@ def _encode(word):
 
 # -- right answers ---------------------------------------------------------------------
 
-def masked_loss(logits, targets, lengths):
+def word_mean_loss(logits, targets, lengths):
+    lengths = torch.as_tensor(lengths)
     per_step = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-    mask = torch.arange(targets.shape[1])[None] < torch.as_tensor(lengths)[:, None]
-    return (per_step * mask).sum() / mask.sum()
+    mask = torch.arange(targets.shape[1])[None] < lengths[:, None]
+    return ((per_step * mask).sum(1) / lengths).mean()
 
 
 def pack_by_hand(words):
@@ -54,7 +55,7 @@ def bigru_count(n_in, n_h, num_layers):
 
 
 @pytest.mark.parametrize("check, answer", [
-    (check_masked_loss, masked_loss), (check_pack_by_hand, pack_by_hand),
+    (check_word_mean_loss, word_mean_loss), (check_pack_by_hand, pack_by_hand),
     (check_mean_over_time, mean_over_time), (check_bigru_count, bigru_count)])
 def test_check_accepts_a_right_answer(strict, check, answer):
     assert check(answer).ok
@@ -66,9 +67,27 @@ def unmasked_loss(logits, targets, lengths):  # the padding counted too
     return F.cross_entropy(logits.transpose(1, 2), targets)
 
 
-def mean_of_word_means(logits, targets, lengths):  # another weighting than asked
+def page_masked_loss(logits, targets, lengths):
+    # the first page's masked-loss cell with its names changed: every step weighs the same
+    E_bt = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    steps = torch.arange(targets.shape[1])
+    mask = steps[None] < torch.as_tensor(lengths)[:, None]
+    return (E_bt * mask).sum() / mask.sum()
+
+
+def page_ignore_index(logits, targets, lengths):  # the page's other way, PAD = 0
+    return F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=0)
+
+
+def mean_over_sequences_of_sums_over_t(logits, targets, lengths):  # divides by T
     per_step = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-    return torch.stack([per_step[b, :n].mean() for b, n in enumerate(lengths)]).mean()
+    mask = torch.arange(targets.shape[1])[None] < torch.as_tensor(lengths)[:, None]
+    return ((per_step * mask).sum(1) / targets.shape[1]).mean()
+
+
+def per_word_losses(logits, targets, lengths):  # the means, not their mean
+    return torch.stack([F.cross_entropy(logits[b, :n], targets[b, :n])
+                        for b, n in enumerate(lengths)])
 
 
 def pack_word_by_word(words):  # concatenated, not step by step
@@ -89,30 +108,59 @@ def count_one_direction(n_in, n_h, num_layers):
     return bigru_count(n_in, n_h, num_layers) // 2
 
 
+def count_from_the_page(n_in, n_h, num_layers):
+    # the first page's two-layer count with its names changed: layers 1 and 2 only
+    layer_1 = 2 * 3 * (n_in * n_h + n_h * n_h + 2 * n_h)
+    layer_2 = 2 * 3 * (2 * n_h * n_h + n_h * n_h + 2 * n_h)
+    return layer_1 + layer_2
+
+
+def mean_like_the_masked_loss(outputs, lengths):
+    # the page's masked mean with its names changed: one number, not one row per sequence
+    mask = torch.arange(outputs.shape[1])[None] < torch.as_tensor(lengths)[:, None]
+    return (outputs * mask[..., None]).sum() / mask.sum()
+
+
 def count_by_building(n_in, n_h, num_layers):
     return sum(p.numel() for p in torch.nn.GRU(n_in, n_h, num_layers,
                                                bidirectional=True).parameters())
 
 
 @pytest.mark.parametrize("check, answer", [
-    (check_masked_loss, unmasked_loss), (check_masked_loss, mean_of_word_means),
-    (check_masked_loss, lambda *args: torch.tensor(0.0)),
+    (check_word_mean_loss, unmasked_loss), (check_word_mean_loss, page_masked_loss),
+    (check_word_mean_loss, page_ignore_index),
+    (check_word_mean_loss, mean_over_sequences_of_sums_over_t),
+    (check_word_mean_loss, per_word_losses),
+    (check_word_mean_loss, lambda *args: torch.tensor(0.0)),
     (check_pack_by_hand, pack_word_by_word), (check_pack_by_hand, pack_with_torch),
     (check_mean_over_time, mean_over_all_steps),
     (check_mean_over_time, lambda outputs, lengths: torch.zeros(outputs.shape[0], 1)),
-    (check_bigru_count, count_one_direction), (check_bigru_count, count_by_building)])
+    (check_mean_over_time, mean_like_the_masked_loss),
+    (check_bigru_count, count_one_direction), (check_bigru_count, count_by_building),
+    (check_bigru_count, count_from_the_page)])
 def test_check_rejects_a_wrong_answer(friendly, check, answer):
     assert not check(answer).ok
 
 
+@pytest.mark.parametrize("check, renamed, solution", [
+    (check_word_mean_loss, page_masked_loss, word_mean_loss),
+    (check_bigru_count, count_from_the_page, bigru_count),
+    (check_mean_over_time, mean_like_the_masked_loss, mean_over_time)])
+def test_a_renamed_visible_cell_fails_and_the_solution_passes(friendly, check, renamed,
+                                                              solution):
+    # issue 21: no exercise is answered by copying a cell of the page with its names changed
+    assert not check(renamed).ok
+    assert check(solution).ok
+
+
 def test_strict_mode_raises_on_a_wrong_answer(strict):
     with pytest.raises(helper.WrongAnswer):
-        check_masked_loss(unmasked_loss)
+        check_word_mean_loss(unmasked_loss)
 
 
 def test_an_unanswered_exercise_is_not_right(friendly):
     assert not check_bigru_count(lambda n_in, n_h, num_layers: None).ok
-    assert not check_masked_loss(lambda logits, targets, lengths: None).ok
+    assert not check_word_mean_loss(lambda logits, targets, lengths: None).ok
 
 
 def test_an_answer_that_raises_gets_a_verdict(friendly):
@@ -123,7 +171,7 @@ def test_an_answer_that_raises_gets_a_verdict(friendly):
 
 
 @pytest.mark.parametrize("check, arg", [
-    (check_masked_loss, "masked_loss"), (check_pack_by_hand, "pack_by_hand"),
+    (check_word_mean_loss, "word_mean_loss"), (check_pack_by_hand, "pack_by_hand"),
     (check_mean_over_time, "mean_over_time"), (check_bigru_count, "bigru_count")])
 def test_a_value_instead_of_a_function_names_the_argument(check, arg):
     with pytest.raises(TypeError, match=arg):
