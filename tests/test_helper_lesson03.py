@@ -164,3 +164,116 @@ def test_ds_dU_matches_autograd():
     jac = torch.autograd.functional.jacobian(
         lambda W: torch.tanh(torch.tensor(x_k) @ W + torch.tensor(h)), tU)  # (n_h, n_in, n_h)
     np.testing.assert_allclose(ds_dU(s_k, x_k), jac.numpy(), rtol=1e-12, atol=1e-15)
+
+
+# --- Lesson 3's exercise checks: a renamed visible cell fails, the solution passes ---
+
+
+def _strict_verdict(check_fn, answer):
+    """True if the check accepts the answer in strict mode, False if it raises."""
+    import helper
+
+    try:
+        check_fn(answer)
+    except helper.WrongAnswer:
+        return False
+    return True
+
+
+@pytest.fixture
+def strict(monkeypatch):
+    monkeypatch.setenv("RNN_COURSE_STRICT", "1")
+
+
+def test_bias_check_rejects_the_renamed_W_x_line_and_accepts_the_solution(strict):
+    from checks.lesson03 import check_bias_gradient
+
+    def solution(delta, W_s):
+        return delta.sum(axis=0), delta[0] @ W_s.T
+
+    def renamed(delta, W_s):  # bptt's W_x line with x_t -> 1, and delta_1 as dE/ds_0
+        return np.ones(len(delta)) @ delta, delta[0]
+
+    def last_step(delta, W_s):  # the sweep's last from_later, but at the wrong end
+        return delta.sum(axis=0), delta[-1] @ W_s.T
+
+    assert _strict_verdict(check_bias_gradient, solution)
+    assert not _strict_verdict(check_bias_gradient, renamed)
+    assert not _strict_verdict(check_bias_gradient, last_step)
+    assert not _strict_verdict(check_bias_gradient, lambda delta: delta.sum(axis=0))  # old
+
+
+def test_decay_scale_check_rejects_the_pages_rescale_and_accepts_the_solution(strict):
+    from checks.lesson03 import check_decay_scale
+    from helper import spectral_radius
+
+    def solution(M, n):
+        return 10 ** (-1 / n) / np.max(np.abs(np.linalg.eigvals(M)))
+
+    assert _strict_verdict(check_decay_scale, solution)
+    # the page's G /= spectral_radius(G), renamed: right only for n = inf
+    assert not _strict_verdict(check_decay_scale, lambda M, n: 1 / spectral_radius(M))
+    assert not _strict_verdict(  # the bound's scale
+        check_decay_scale, lambda M, n: 10 ** (-1 / n) / np.linalg.norm(M, 2))
+
+
+def _bptt_E_T(x, d, p, q):
+    """dE_T/dW_s and dE_T/dW_x backpropagated through the last q steps (the solution)."""
+    from helper import rnn_forward
+
+    S = rnn_forward(x, p["W_x"], p["W_s"], p["b_s"])  # (T+1, n_h)
+    T = len(x)
+    y_T = S[T] @ p["W_y"] + p["b_y"]
+    g = 2 * (y_T - d[-1]) / len(y_T) @ p["W_y"].T  # dE_T/ds_T
+    grads = {"W_s": np.zeros_like(p["W_s"]), "W_x": np.zeros_like(p["W_x"])}
+    for k in range(T, T - q, -1):
+        delta_k = g * (1 - S[k] ** 2)
+        grads["W_s"] += np.outer(S[k - 1], delta_k)
+        grads["W_x"] += np.outer(x[k - 1], delta_k)
+        g = delta_k @ p["W_s"].T
+    return grads
+
+
+def test_truncated_check_rejects_one_step_and_full_answers_and_accepts_the_solution(strict):
+    from checks.lesson03 import check_truncated
+
+    assert _strict_verdict(check_truncated, _bptt_E_T)
+    # last page's one-step answer (q ignored), and the full sweep (q ignored)
+    assert not _strict_verdict(check_truncated, lambda x, d, p, q: _bptt_E_T(x, d, p, 1))
+    assert not _strict_verdict(check_truncated,
+                               lambda x, d, p, q: _bptt_E_T(x, d, p, len(x)))
+
+
+def _forward_two(w, x):
+    s_t = np.tanh(x[0] @ w["U"] + w["b_s"])
+    z_t = np.tanh(s_t @ w["V"] + w["b_z"])
+    s_t1 = np.tanh(x[1] @ w["U"] + s_t @ w["W_s"] + w["b_s"])
+    z_t1 = np.tanh(s_t1 @ w["V"] + z_t @ w["W_z"] + w["b_z"])
+    return s_t, z_t, s_t1, z_t1
+
+
+def test_paths_to_V_check_rejects_the_renamed_three_paths_and_accepts_the_solution(strict):
+    from checks.lesson03 import check_paths_to_V
+    from helper import ds_dU
+
+    def solution(w, x, d):
+        s_t, z_t, s_t1, z_t1 = _forward_two(w, x)
+        g_z1 = 2 * (z_t1 @ w["W_y"] + w["b_y"] - d) / len(d) @ w["W_y"].T
+        direct = np.einsum("p,pij->ij", g_z1, ds_dU(z_t1, s_t1))
+        via_W_z = np.einsum("p,pij->ij", g_z1 @ np.diag(1 - z_t1**2) @ w["W_z"].T,
+                            ds_dU(z_t, s_t))
+        return direct + via_W_z
+
+    def renamed(w, x, d):  # the page's A + B + C with d+s/dU renamed to d+z/dV
+        s_t, z_t, s_t1, z_t1 = _forward_two(w, x)
+        g_z1 = 2 * (z_t1 @ w["W_y"] + w["b_y"] - d) / len(d) @ w["W_y"].T
+        ds1_ds0 = np.diag(1 - s_t1**2) @ w["W_s"].T
+        dz1_ds1 = np.diag(1 - z_t1**2) @ w["V"].T
+        A = np.einsum("p,pij->ij", g_z1, ds_dU(z_t1, s_t1))
+        B = np.einsum("p,pij->ij", g_z1 @ dz1_ds1 @ ds1_ds0, ds_dU(z_t, s_t))
+        C = np.einsum("p,pij->ij", g_z1 @ np.diag(1 - z_t1**2) @ w["W_z"].T,
+                      ds_dU(z_t, s_t))
+        return A + B + C
+
+    assert _strict_verdict(check_paths_to_V, solution)
+    assert not _strict_verdict(check_paths_to_V, renamed)
