@@ -69,28 +69,37 @@ def check_gru_count(gru_param_count):
     return check(answers, expected, name=name, rtol=0, atol=0)
 
 
-def _reference_step(model, optimizer, x, d, max_norm):
+def _reference_step(model, optimizer, x, d, max_norm, warm):
     optimizer.zero_grad()
-    y, _ = model(x)
-    loss = nn.functional.mse_loss(y, d)
+    y, _ = model(x)  # (batch, seq_len, 1)
+    scored_y, scored_d = y[:, warm:], d[:, warm:]  # the targets after the warm-up
+    loss = ((scored_y - scored_d) ** 2).sum() / scored_d.numel()
     loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    norm = torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters()))
+    scale = min(1.0, max_norm / (float(norm) + 1e-6))  # clip_grad_norm_'s rule
+    for p in model.parameters():
+        p.grad.mul_(scale)
     optimizer.step()
     return loss.item()
 
 
 def check_train_step(train_step):
-    """Exercise "One training step, clipped": `train_step(model, optimizer, x, d, max_norm)`.
+    """Exercise "One training step, scored after the warm-up":
+    `train_step(model, optimizer, x, d, max_norm, warm)`.
 
-    Two copies of one seeded model train for a few steps on the check's own windows: one
-    with the learner's step, one with the reference step written here. The losses and
-    the final weights must agree. `max_norm` is small enough that the reference clips
-    every step, so a step without clipping (or without zeroing the gradients) drifts off.
+    Two copies of one seeded model train for a few steps on the check's own windows, with
+    a warm-up of its own: one with the learner's step, one with the reference step written
+    here (the loss over the targets after the first `warm` steps, clipped by hand, not
+    with clip_grad_norm_). The losses and the final weights must agree. `max_norm` is
+    small enough that the reference clips every step, so a step without clipping (or
+    without zeroing the gradients) drifts off; a loss over every step (the lesson's
+    loops) gives other losses.
     """
     name = "losses of five steps and the weights after them"
     gen = helper.torch_gen(404)
     x_all = _series(gen, 8, 24)  # (8, 25, 1)
     x, d = x_all[:, :-1], x_all[:, 1:]  # (8, 24, 1) inputs and next-step targets
+    warm = 9  # the check's own warm-up: the lesson's WARM is 40
     helper.torch_seed(405)
     mine = _Forecaster(nn.RNN, 6)
     ref = copy.deepcopy(mine)
@@ -99,82 +108,104 @@ def check_train_step(train_step):
     max_norm = 0.05
     got, want = [], []
     for _ in range(5):
-        loss = train_step(mine, opt_mine, x, d, max_norm)
+        loss = train_step(mine, opt_mine, x, d, max_norm, warm)
         if loss is None:
             return check(None, 0, name=name)
         got.append(float(loss))
     for _ in range(5):
-        want.append(_reference_step(ref, opt_ref, x, d, max_norm))
+        want.append(_reference_step(ref, opt_ref, x, d, max_norm, warm))
     got += [p.detach().flatten() for p in mine.parameters()]
     want += [p.detach().flatten() for p in ref.parameters()]
     got = torch.cat([torch.as_tensor(g, dtype=torch.float32).flatten() for g in got])
     want = torch.cat([torch.as_tensor(w, dtype=torch.float32).flatten() for w in want])
-    # the same float32 operations in the same order: equal up to rounding (~1e-7)
+    # float32, the same quantities summed in another order: equal up to rounding
+    # (~1e-7 relative); Adam's divisions keep the weights within about 1e-5
     return check(got, want, name=name, rtol=1e-4, atol=1e-6)
 
 
-def check_stream_pass(stream_pass):
-    """Exercise "Carry the state of an LSTM": `stream_pass(model, optimizer, x, d, T)`.
+def _cut(hidden):
+    """The reference's cut: a GRU's state is one tensor, an LSTM's the pair (h, c)."""
+    if isinstance(hidden, tuple):
+        return tuple(part.detach() for part in hidden)
+    return hidden.detach()
 
-    The learner's pass trains an LSTM (its state is the pair (h, c)) over one series of
-    the check's own, in chunks of T steps with the last one shorter, carrying the state
-    and cutting its graph; a reference pass written here does the same on a copy. The
+
+def check_stream_pass(stream_pass):
+    """Exercise "Carry the state, whatever the cell": `stream_pass(model, optimizer, x, d, T)`.
+
+    The learner's pass, written without helper's `detach_state`, trains a GRU (its state
+    is one tensor) and an LSTM (its state is the pair (h, c)) over one series of the
+    check's own, in chunks of T steps with the last one shorter, carrying the state and
+    cutting its graph; a reference pass written here does the same on copies. The
     losses per chunk must agree: a pass that starts every chunk from zeros, or skips a
-    chunk, gives other losses; one that does not cut the graph makes autograd refuse.
+    chunk, gives other losses; one that does not cut the graph makes autograd refuse;
+    one that cuts only a pair (or only a tensor) fails on the other cell.
     """
-    name = "losses of the chunks of one LSTM pass"
+    name = "losses of the chunks of one GRU pass and one LSTM pass"
+    if "detach_state" in helper.answer_source(stream_pass):
+        return _refuse(name, "cut the state yourself, without helper's detach_state")
     gen = helper.torch_gen(406)
     s = _series(gen, 1, 70)  # (1, 71, 1)
     x, d, T = s[:, :-1], s[:, 1:], 16  # 70 inputs: chunks of 16, 16, 16, 16, 6
-    helper.torch_seed(407)
-    mine = _Forecaster(nn.LSTM, 5)
-    ref = copy.deepcopy(mine)
-    opt_mine = torch.optim.Adam(mine.parameters(), lr=0.02)
-    opt_ref = torch.optim.Adam(ref.parameters(), lr=0.02)
-    try:
-        got = stream_pass(mine, opt_mine, x, d, T)
-    except RuntimeError as err:
-        if "second time" in str(err):
-            return _refuse(name, "autograd refused to go back into an earlier chunk's "
-                                 "graph: cut the state between chunks")
-        raise
-    if got is None:
-        return check(None, 0, name=name)
-    want, hidden = [], None
-    for i in range(0, x.shape[1], T):
-        y, hidden = ref(x[:, i:i + T], hidden)
-        hidden = tuple(h.detach() for h in hidden)  # (h, c), cut from the graph
-        loss = nn.functional.mse_loss(y, d[:, i:i + T])
-        opt_ref.zero_grad()
-        loss.backward()
-        opt_ref.step()
-        want.append(loss.item())
-    got = [float(v) for v in got]
+    got, want = [], []
+    for seed, cell in ((407, nn.GRU), (410, nn.LSTM)):
+        helper.torch_seed(seed)
+        mine = _Forecaster(cell, 5)
+        ref = copy.deepcopy(mine)
+        opt_mine = torch.optim.Adam(mine.parameters(), lr=0.02)
+        opt_ref = torch.optim.Adam(ref.parameters(), lr=0.02)
+        try:
+            losses = stream_pass(mine, opt_mine, x, d, T)
+        except RuntimeError as err:
+            if "second time" in str(err):
+                return _refuse(name, "autograd refused to go back into an earlier chunk's "
+                                     f"graph ({cell.__name__}): cut the state between chunks")
+            raise
+        except (TypeError, AttributeError) as err:
+            return _refuse(name, f"the pass failed on an {cell.__name__} ({type(err).__name__}):"
+                                 " a GRU's state is one tensor, an LSTM's a pair")
+        if losses is None:
+            return check(None, 0, name=name)
+        got += [float(v) for v in losses]
+        hidden = None
+        for i in range(0, x.shape[1], T):
+            y, hidden = ref(x[:, i:i + T], hidden)
+            hidden = _cut(hidden)
+            loss = nn.functional.mse_loss(y, d[:, i:i + T])
+            opt_ref.zero_grad()
+            loss.backward()
+            opt_ref.step()
+            want.append(loss.item())
+    if len(got) != len(want):
+        return _refuse(name, f"expected one loss per chunk, {len(want)} in all over the two "
+                             f"passes; got {len(got)}")
     # float32, the same operations in the same order: equal up to rounding
     return check(got, want, name=name, rtol=1e-4, atol=1e-7)
 
 
-def check_naive_mse(naive_mse):
-    """Exercise "The naive forecast at horizon h": `naive_mse(S, h)`.
+def check_naive_formula(naive_mse_formula):
+    """Exercise "The naive forecast F steps ahead": `naive_mse_formula(A, P, F, nu)`.
 
-    On clean sines of the check's own (amplitude A, period P, L - h a whole number of
-    periods) the naive forecast's MSE has a closed form, 2 A^2 sin^2(pi h / P) averaged
-    over the series.
+    The learner's closed form for the naive forecast's expected MSE at horizon F, on a
+    sine of amplitude A and period P with noise of standard deviation nu, against the
+    check's own measurement: the clean waves' squared differences averaged over whole
+    periods (the check's own periods, amplitudes and horizons, F > 1 among them), plus
+    the noise's 2 nu^2 (two independent noise values).
     """
-    name = "naive MSE at several horizons"
+    name = "the naive forecast's MSE at several horizons"
     rng = helper.np_rng(408)
-    P, n_periods = 24, 5
     got, want = [], []
-    for h in (1, 6, 12, 17):
-        L = n_periods * P + h
-        t = np.arange(L)
-        A = rng.uniform(0.5, 2.0, size=(6, 1))
-        S = A * np.sin(2 * np.pi * t / P + rng.uniform(0, 2 * np.pi, size=(6, 1)))
-        answer = naive_mse(S.copy(), h)
+    for P, F, nu in ((24, 1, 0.0), (24, 6, 0.1), (17, 5, 0.05), (30, 30, 0.2), (13, 20, 0.0)):
+        A = float(rng.uniform(0.5, 2.0))
+        n_periods = 6
+        t = np.arange(n_periods * P + F)
+        wave = A * np.sin(2 * np.pi * t / P + rng.uniform(0, 2 * np.pi))
+        answer = naive_mse_formula(A, P, F, nu)
         if answer is None:
             return check(None, 0, name=name)
         got.append(float(answer))
-        want.append(float(np.mean(2 * A[:, 0] ** 2 * np.sin(np.pi * h / P) ** 2)))
+        pairs = wave[F:] - wave[:-F]  # whole periods of (x_{t+F} - x_t)
+        want.append(float(np.mean(pairs ** 2)) + 2 * nu ** 2)
     # float64 sums over whole periods: the closed form holds to rounding (~1e-15)
     return check(got, want, name=name, rtol=1e-9, atol=1e-12)
 

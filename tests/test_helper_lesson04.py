@@ -101,3 +101,143 @@ def test_a_stack_trains_like_its_seeds_trained_apart(loop, extra):
             torch.testing.assert_close(q, p)
         np.testing.assert_allclose(h_big["test_mse"][:, s], h_apart[s]["test_mse"][:, 0],
                                    rtol=1e-9)
+
+
+# --- Lesson 4's exercises: a copy of a visible cell fails, the solution passes ---
+#
+# Each "copied" answer below is what a learner gets by renaming what the lesson's pages
+# show (a cell, or helper code the page prints with show_code); the check must refuse
+# it. Each "solution" is the published one.
+
+from helper import WrongAnswer, clipped_step, detach_state
+from checks import lesson04
+
+
+def _gru_copied(n_in, n_h, n_layers):       # page 1's RNN count (one input, two layers)
+    layer0 = n_h * 1 + n_h * n_h + n_h + n_h
+    layer1 = n_h * n_h + n_h * n_h + n_h + n_h
+    return 3 * (layer0 + layer1)
+
+
+def _gru_solution(n_in, n_h, n_layers):
+    first = n_in * n_h + n_h * n_h + 2 * n_h
+    later = n_h * n_h + n_h * n_h + 2 * n_h
+    return 3 * (first + (n_layers - 1) * later)
+
+
+def _step_copied(model, optimizer, x, d, max_norm, warm):   # clipped_step, every target
+    y, _ = model(x)
+    loss = nn.functional.mse_loss(y, d)
+    clipped_step(model, optimizer, loss, max_norm)
+    return loss.item()
+
+
+def _step_solution(model, optimizer, x, d, max_norm, warm):
+    optimizer.zero_grad()
+    y, _ = model(x)
+    loss = nn.functional.mse_loss(y[:, warm:], d[:, warm:])
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def _step_with_helper(model, optimizer, x, d, max_norm, warm):   # helper, scored loss
+    y, _ = model(x)
+    loss = nn.functional.mse_loss(y[:, warm:], d[:, warm:])
+    clipped_step(model, optimizer, loss, max_norm)
+    return loss.item()
+
+
+def _pass_copied(model, optimizer, x, d, T):   # train_stream's inner loop, renamed
+    losses, hidden = [], None
+    for i in range(0, x.shape[1], T):
+        y, hidden = model(x[:, i:i + T], hidden)
+        hidden = detach_state(hidden)
+        loss = nn.functional.mse_loss(y, d[:, i:i + T])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _pass_pair_only(model, optimizer, x, d, T):   # cuts an LSTM's pair, nothing else
+    losses, hidden = [], None
+    for i in range(0, x.shape[1], T):
+        y, hidden = model(x[:, i:i + T], hidden)
+        hidden = tuple(part.detach() for part in hidden)
+        loss = nn.functional.mse_loss(y, d[:, i:i + T])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _pass_solution(model, optimizer, x, d, T):
+    losses, hidden = [], None
+    for i in range(0, x.shape[1], T):
+        y, hidden = model(x[:, i:i + T], hidden)
+        if isinstance(hidden, tuple):
+            hidden = tuple(part.detach() for part in hidden)
+        else:
+            hidden = hidden.detach()
+        loss = nn.functional.mse_loss(y, d[:, i:i + T])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _naive_copied(A, P, F, nu):   # page 1's one-step formula, renamed
+    return 2 * A**2 * np.sin(np.pi / P) ** 2 + 2 * nu**2
+
+
+def _naive_solution(A, P, F, nu):
+    return 2 * A**2 * np.sin(np.pi * F / P) ** 2 + 2 * nu**2
+
+
+def _input_copied(values, device):   # page 1's as_tensor, its body renamed
+    a = np.asarray(values, dtype=np.float32)
+    return torch.tensor(a, device=device).reshape(len(a), -1, 1)
+
+
+def _input_solution(values, device):
+    chunk = torch.tensor(values, dtype=torch.float32, device=device)
+    return chunk.reshape(1, -1, 1)
+
+
+_EXERCISES = [  # check, copied answer(s), solution
+    (lesson04.check_gru_count, [_gru_copied], _gru_solution),
+    (lesson04.check_train_step, [_step_copied], _step_solution),
+    (lesson04.check_stream_pass, [_pass_copied, _pass_pair_only], _pass_solution),
+    (lesson04.check_naive_formula, [_naive_copied], _naive_solution),
+    (lesson04.check_input_tensor, [_input_copied], _input_solution),
+]
+
+
+def _run(check_fn, answer):
+    if check_fn is lesson04.check_input_tensor:
+        return check_fn(answer, "cpu")
+    return check_fn(answer)
+
+
+@pytest.mark.parametrize("check_fn, copied", [(c, a) for c, answers, _ in _EXERCISES
+                                              for a in answers],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_a_copied_visible_cell_fails_the_check(strict, check_fn, copied):
+    with pytest.raises(WrongAnswer):
+        _run(check_fn, copied)
+
+
+@pytest.mark.parametrize("check_fn, solution", [(c, s) for c, _, s in _EXERCISES],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_the_published_solution_passes_the_check(strict, check_fn, solution):
+    assert _run(check_fn, solution).ok
+
+
+def test_the_scored_step_may_use_helpers_clipped_step(strict):
+    # the thinking is the slice of the scored targets; reusing the helper's step is fine
+    assert lesson04.check_train_step(_step_with_helper).ok
