@@ -49,6 +49,47 @@ def check_param_count(n_params):
     return check(answers, expected, name="parameters on several sizes", rtol=0, atol=0)
 
 
+# (n_in, n_out, num_layers, budget): budgets from a few hundred weights to a quadrillion;
+# the first is the notes' model's 361 (its n_h = 10 fits exactly), the largest are far
+# too large to build, and one budget is a count plus one
+_BUDGETS = [(1, 1, 2, 361), (3, 5, 2, 1_000), (7, 2, 3, 12_345), (16, 10, 1, 50_000),
+            (2, 3, 5, 999_999), (50, 7, 2, 10**10), (1_000, 1, 12, 3 * 10**12),
+            (4, 4, 1, 10**15 + 7)]
+
+
+def check_largest_hidden(largest_n_h):
+    """Exercise "Count before you build", second part: `largest_n_h(n_in, n_out,
+    num_layers, budget)`, the largest hidden size n_h whose model (the lesson's RNN
+    class: nn.RNN and a linear head) has at most `budget` parameters.
+
+    The learner's function runs where building any nn.Module raises; the reference then
+    counts models built on PyTorch's meta device at the answer and at one unit more:
+    the first must fit the budget and the second must not.
+    """
+    try:
+        with refuse_to_build():
+            answers = [largest_n_h(*case) for case in _BUDGETS]
+    except BuiltAModel as built:
+        return wrong_answer("largest n_h", f"your function builds a model ({built}); "
+                                           "find n_h from the sizes and the budget alone")
+    if any(a is None for a in answers):
+        return check(None, 0, name="largest n_h")
+    if not all(isinstance(a, (int, np.integer)) and a >= 1 for a in answers):
+        return wrong_answer("largest n_h", "return a whole number of units, at least 1")
+    fits, next_fits = [], []
+    for (n_in, n_out, num_layers, budget), n_h in zip(_BUDGETS, answers):
+        fits.append(_count_by_building(n_in, int(n_h), n_out, num_layers) <= budget)
+        next_fits.append(_count_by_building(n_in, int(n_h) + 1, n_out, num_layers)
+                         <= budget)
+    if not all(fits):
+        return wrong_answer("largest n_h", "on some budgets your n_h has more parameters "
+                                           "than the budget allows")
+    if any(next_fits):
+        return wrong_answer("largest n_h", "on some budgets one more unit would still "
+                                           "fit: your n_h is not the largest")
+    return check(True, True, name="largest n_h on several budgets")
+
+
 def check_three_steps(s_by_hand):
     """Exercise "Three steps by hand": s_1, s_2, s_3 for W_x = 0.5, W_s = 0.8, b_s = 0
     and x = (1, 0, 0). The reference is PyTorch's nn.RNN, given those weights, in float64.
@@ -67,30 +108,73 @@ def check_three_steps(s_by_hand):
     return check(s_by_hand, s_torch, name="s_1, s_2, s_3", rtol=1e-12, atol=1e-12)
 
 
-def check_delayed_sum(W_x_sum, W_s_sum, W_y_sum):
-    """Exercise "A delayed sum": weights of a three-unit layer (biases zero) whose
-    output y_t = s_t W_y is x_{t-1} + x_{t-2}, checked from t = 3 on a random sequence of
-    the check's own (helper.rnn_forward runs the layer)."""
-    if any(w is None for w in (W_x_sum, W_s_sum, W_y_sum)):
-        return check(None, 0, name="x_{t-1} + x_{t-2}")
-    for name, w, shape in (("W_x_sum", W_x_sum, (1, 3)), ("W_s_sum", W_s_sum, (3, 3)),
-                           ("W_y_sum", W_y_sum, (3, 1))):
-        if np.shape(w) != shape:
-            return check(w, np.zeros(shape), name=name)  # the verdict names the shape
-    # (T, 1); inputs within +-2, so that a copy scaled by the lesson's gamma = 1e-3 errs
-    # by at most ~2 gamma^2 |x|^3 ~ 2e-5, well inside the tolerance below, for any seed
-    x = np_rng(404).uniform(-2, 2, size=(500, 1))
-    S = rnn_forward(x, W_x_sum, W_s_sum, np.zeros(3))  # (T + 1, 3): s_0 first
-    y = (S[1:] @ np.asarray(W_y_sum, dtype=float))[:, 0]  # (T,): y_1 ... y_T
-    want = x[1:-1, 0] + x[:-2, 0]  # x_{t-1} + x_{t-2} for t = 3 ... T
-    # tanh(a) = a - a^3/3 + ...: a copy scaled down to ~1e-3 errs by ~1e-6 relative
-    return check(y[2:], want, name="x_{t-1} + x_{t-2}", rtol=0, atol=1e-4)
+def check_inputs_from_states(inputs_from_states):
+    """Exercise "Three steps by hand", second part: `inputs_from_states(s, w_x, w_s)`
+    must give back the inputs x_1 ... x_T of a one-unit layer (b_s = 0) from its states
+    s_1 ... s_T, a NumPy array of shape (T,). The check runs nn.RNN in float64 on
+    sequences and weights of its own (negative ones too), then hands the learner the
+    states alone."""
+    gen = np_rng(303)
+    got, want = [], []
+    for w_x, w_s in ((0.7, -1.3), (-2.0, 0.5), (1.5, 0.9), (0.3, 2.5)):
+        x = gen.uniform(-1, 1, size=40)                       # (T,)
+        one_unit = nn.RNN(1, 1, batch_first=True, dtype=torch.float64)
+        with torch.no_grad():
+            one_unit.weight_ih_l0.fill_(w_x)                  # W_x^T
+            one_unit.weight_hh_l0.fill_(w_s)                  # W_s^T
+            one_unit.bias_ih_l0.zero_()
+            one_unit.bias_hh_l0.zero_()
+            s = one_unit(torch.from_numpy(x)[None, :, None])[0].flatten().numpy()
+        answer = inputs_from_states(s.copy(), w_x, w_s)
+        if answer is None:
+            return check(None, 0, name="inputs from states")
+        if np.shape(answer) != x.shape:
+            return check(answer, x, name="inputs from states")  # names the shape
+        got.append(np.asarray(answer, dtype=float))
+        want.append(x)
+    # artanh amplifies rounding by 1 / (1 - s^2) < 1e3 here: ~1e-13; 1e-8 leaves room
+    return check(np.concatenate(got), np.concatenate(want), name="inputs from states",
+                 rtol=0, atol=1e-8)
+
+
+# lags the check asks for: none is the lesson's delay alone, and the last needs 8 units
+_LAGS = [(1, 2), (0,), (3,), (0, 2, 5), (7, 1)]
+
+
+def check_delayed_sum(delayed_sum_weights):
+    """Exercise "A delayed sum": `delayed_sum_weights(lags)` returns (W_x, W_s, W_y),
+    shapes (1, n_h), (n_h, n_h), (n_h, 1), of a layer (biases zero) whose output
+    y_t = s_t W_y is the sum of x_{t-j} over j in lags, checked once every lag has
+    passed, on random sequences of the check's own (helper.rnn_forward runs the layer)."""
+    gen = np_rng(404)
+    for lags in _LAGS:
+        weights = delayed_sum_weights(lags)
+        if weights is None or any(w is None for w in weights):
+            return check(None, 0, name="delayed sum")
+        W_x, W_s, W_y = (np.asarray(w, dtype=float) for w in weights)
+        n_h = W_s.shape[0] if W_s.ndim == 2 else 0
+        for name, w, shape in (("W_x", W_x, (1, n_h)), ("W_s", W_s, (n_h, n_h)),
+                               ("W_y", W_y, (n_h, 1))):
+            if w.shape != shape:
+                return check(w, np.zeros(shape), name=f"{name} for lags {lags}")
+        # (T, 1); inputs within +-2: a copy scaled down to ~1e-3 and through up to
+        # eight tanh errs by ~1e-5 relative, well inside the tolerance below
+        x = gen.uniform(-2, 2, size=(300, 1))
+        y = (rnn_forward(x, W_x, W_s, np.zeros(n_h))[1:] @ W_y)[:, 0]  # (T,): y_1 ...
+        first = max(lags)                    # 0-based index of the first full sum
+        want = sum(x[first - j:len(x) - j, 0] for j in lags)  # sum of x_{t-j}
+        verdict = check(y[first:], want, name=f"delayed sum for lags {lags}",
+                        rtol=0, atol=1e-3)
+        if not verdict:
+            return verdict
+    return check(True, True, name="delayed sums for several sets of lags")
 
 
 def check_parity_step(parity_step):
-    """Exercise "Parity": `parity_step(x_t, s_prev)`, with s_0 = False, must make s_t the
-    parity (True odd, False even) of the number of ones among x_1 ... x_t, on long random
-    0/1 streams of the check's own (and a stream of zeros, and one of ones)."""
+    """Exercise "Parity": `parity_step(x_t, s_prev)`, the step of s_t = step(x_t, s_{t-1})
+    with s_0 = False, must make s_t the parity (True odd, False even) of the number of
+    ones among x_1 ... x_t, on long random 0/1 streams of the check's own (and a stream
+    of zeros, and one of ones)."""
     rng = np_rng(505)
     streams = [rng.integers(0, 2, size=3000) for _ in range(3)]
     streams += [np.zeros(200, dtype=int), np.ones(201, dtype=int),

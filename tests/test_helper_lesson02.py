@@ -60,3 +60,116 @@ def test_numerical_grad_on_a_tensor_matches_autograd_and_keeps_dtype():
 def test_numerical_grad_wrong_input_names_the_argument(f, w, eps, error, word):
     with pytest.raises(error, match=word):
         numerical_grad(f, w, eps=eps)
+
+
+# -- Lesson 2's exercise checks (checks/lesson02.py): the published solutions pass, and
+# an answer made by renaming a cell the page shows fails (WrongAnswer in strict mode).
+
+import math  # noqa: E402
+
+import helper  # noqa: E402
+from checks.lesson02 import (check_delayed_sum, check_inputs_from_states,  # noqa: E402
+                             check_largest_hidden, check_param_count, check_parity_step)
+
+
+def _n_params(n_in, n_h, n_out, num_layers):
+    first = n_h * n_in + n_h * n_h + 2 * n_h
+    return first + (num_layers - 1) * (2 * n_h * n_h + 2 * n_h) + n_h * n_out + n_out
+
+
+def _largest_n_h(n_in, n_out, num_layers, budget):
+    a, b = 2 * num_layers - 1, n_in + n_out + 2 * num_layers
+    n_h = max(int((-b + math.sqrt(b * b + 4 * a * (budget - n_out))) / (2 * a)), 1)
+    while _n_params(n_in, n_h + 1, n_out, num_layers) <= budget:
+        n_h += 1
+    while _n_params(n_in, n_h, n_out, num_layers) > budget:
+        n_h -= 1
+    return n_h
+
+
+def _inputs_from_states(s, w_x, w_s):
+    s_prev = np.concatenate([[0.0], s[:-1]])
+    return (np.arctanh(s) - w_s * s_prev) / w_x
+
+
+def _delayed_sum_weights(lags):
+    kappa, n_h = 1e-3, max(lags) + 1
+    W_x = np.zeros((1, n_h))
+    W_x[0, 0] = kappa
+    W_y = np.zeros((n_h, 1))
+    W_y[list(lags), 0] = 1 / kappa
+    return W_x, np.eye(n_h, k=1), W_y
+
+
+def _parity_step(x_t, s_prev):
+    return s_prev != (x_t == 1)
+
+
+def test_the_published_solutions_pass(strict):
+    assert check_param_count(_n_params)
+    assert check_largest_hidden(_largest_n_h)
+    assert check_inputs_from_states(_inputs_from_states)
+    assert check_delayed_sum(_delayed_sum_weights)
+    assert check_parity_step(_parity_step)
+
+
+def test_the_pages_two_layer_count_renamed_fails(strict):
+    # the page's cell: layer0 + layer1 + head, with rnn_layer_params; two layers only
+    def rnn_layer_params(n_in, n_h):
+        return n_h * n_in + n_h * n_h + n_h + n_h
+
+    def n_params(n_in, n_h, n_out, num_layers):
+        return rnn_layer_params(n_in, n_h) + rnn_layer_params(n_h, n_h) + n_h * n_out + n_out
+
+    with pytest.raises(helper.WrongAnswer):
+        check_param_count(n_params)
+
+
+def test_a_count_or_a_near_miss_is_not_the_largest_hidden_size(strict):
+    with pytest.raises(helper.WrongAnswer, match="budget"):  # the forward count, renamed
+        check_largest_hidden(lambda n_in, n_out, L, budget: _n_params(n_in, 10, n_out, L))
+    with pytest.raises(helper.WrongAnswer, match="more parameters"):  # one unit too many
+        check_largest_hidden(lambda *case: _largest_n_h(*case) + 1)
+    with pytest.raises(helper.WrongAnswer, match="not the largest"):  # one unit too few
+        check_largest_hidden(lambda *case: _largest_n_h(*case) - 1)
+    with pytest.raises(helper.WrongAnswer, match="not the largest"):  # the notes' n_h = 10
+        check_largest_hidden(lambda *case: 10)
+
+    def by_building(n_in, n_out, num_layers, budget):
+        n_h = 1
+        while sum(p.numel() for p in torch.nn.RNN(n_in, n_h + 1, num_layers).parameters()) \
+                + (n_h + 1) * n_out + n_out <= budget:
+            n_h += 1
+        return n_h
+
+    with pytest.raises(helper.WrongAnswer, match="builds a model"):
+        check_largest_hidden(by_building)
+
+
+def test_the_pages_forward_recurrence_does_not_undo_the_layer(strict):
+    def forward_renamed(s, w_x, w_s):  # the page's cell: s_t = tanh(x_t W_x + s_t-1 W_s)
+        return helper.rnn_forward(s[:, None], [[w_x]], [[w_s]], [0.0])[1:, 0]
+
+    with pytest.raises(helper.WrongAnswer):
+        check_inputs_from_states(forward_renamed)
+    with pytest.raises(helper.WrongAnswer):  # undoes tanh and W_x, forgets the loop
+        check_inputs_from_states(lambda s, w_x, w_s: np.arctanh(s) / w_x)
+
+
+def test_the_pages_shift_register_renamed_is_not_a_delayed_sum(strict):
+    def register(lags):  # the page's k = 3 register, lags ignored
+        W_x = np.zeros((1, 4))
+        W_x[0, 0] = 1e-3
+        W_y = np.zeros((4, 1))
+        W_y[3, 0] = 1e3
+        return W_x, np.eye(4, k=1), W_y
+
+    with pytest.raises(helper.WrongAnswer):
+        check_delayed_sum(register)
+    with pytest.raises(helper.WrongAnswer):  # the old exercise's answer, lags 1 and 2 only
+        check_delayed_sum(lambda lags: _delayed_sum_weights((1, 2)))
+
+
+def test_the_pages_latch_step_is_not_parity(strict):
+    with pytest.raises(helper.WrongAnswer):  # the page's "has a 1 appeared?": max(x, s)
+        check_parity_step(lambda x_t, s_prev: bool(max(x_t, s_prev)))
