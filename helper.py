@@ -2854,3 +2854,18 @@ def witten_bell_bpc(train_ids, eval_ids, K: int, max_order: int) -> dict:
     skip = max_order - 1
     return {n: float(-np.log2(q[skip - (n - 1):]).mean())   # the same positions
             for n, q in bpc.items()}
+
+
+# Lesson 6's settings, one place for both pages: the first page chose them on the
+# validation chapters and trains its main model with them; the second page trains that
+# model again with the same ones (and the same seed), so the two cannot drift apart.
+CHAR_SETTINGS = {
+    "MIN_COUNT": 5,          # characters rarer in the training text become "unknown"
+    "N_VAL_STREAMS": 128,    # rows a held-out text is cut into (char_eval_rows)
+    "BETA": 1.0,             # add-beta smoothing of the bigram baseline
+    "B": 32, "T": 32,        # streams per batch, chunk length
+    "N_H": 96, "N_EMB": 32,  # GRU units, embedding size
+    "STEPS": 240, "LR": 0.008, "MAX_NORM": 1.0,   # Adam steps, learning rate, clip
+    "SEED": 0,               # torch_seed of the main model's initial weights
+    "THETA_SHOW": 0.8,       # the temperature of the samples shown
+}

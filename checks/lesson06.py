@@ -1,4 +1,4 @@
-"""Checks for lesson 6's exercises (lessons/06_char_language_model.ipynb).
+"""Checks for lesson 6's exercises (lessons/06_char_language_model_part2.ipynb).
 
 Each check takes the learner's answer (a function), runs it on sizes and data of its
 own, computes the reference itself after the answer (plain-Python counting, autograd,
@@ -46,10 +46,10 @@ def _greedy_by_rerun(p, s_0, first_id, n):
     ids, gaps = [first_id], []
     for _ in range(n):
         S = helper.rnn_forward(np.eye(K)[ids], p["W_x"], p["W_s"], p["b_s"], s_0)
-        z = S[-1] @ p["W_y"] + p["b_y"]  # (K,): the logits after the last character
-        top2 = np.sort(z)[-2:]
+        logits = S[-1] @ p["W_y"] + p["b_y"]  # (K,): after the last character
+        top2 = np.sort(logits)[-2:]
         gaps.append(top2[1] - top2[0])
-        ids.append(int(np.argmax(z)))
+        ids.append(int(np.argmax(logits)))
     return ids[1:], min(gaps)
 
 
@@ -100,7 +100,7 @@ def check_sampler(sample):
     give the greedy text, which the check recomputes by re-running `rnn_forward` over
     the whole text at each step (so the state must be carried right); (2) in a network
     whose state never changes (W_x = W_s = 0) every step draws from one distribution,
-    softmax(z / temperature): the frequencies of a long sample must match it at two
+    softmax(logits / temperature): the frequencies of a long sample must match it at two
     temperatures, within 5 standard errors; (3) the same rng seed gives the same text.
     """
     name = "your sampler"
@@ -126,19 +126,19 @@ def check_sampler(sample):
     p_const = {"W_x": np.zeros((K, n_h)), "W_s": np.zeros((n_h, n_h)),
                "b_s": gen.standard_normal(n_h), "W_y": gen.standard_normal((n_h, K)),
                "b_y": gen.standard_normal(K)}
-    z = np.tanh(p_const["b_s"]) @ p_const["W_y"] + p_const["b_y"]  # (K,): fixed logits
+    logits = np.tanh(p_const["b_s"]) @ p_const["W_y"] + p_const["b_y"]  # (K,): fixed
     n_long = 4000
     for temperature in (0.7, 2.0):
         got, bad = _run_sampler(sample, p_const, np.zeros(n_h), 0, n_long, temperature, 5, name)
         if bad is not None:
             return bad
-        q = np.exp((z - z.max()) / temperature)
+        q = np.exp((logits - logits.max()) / temperature)
         q /= q.sum()
         freq = np.bincount(got, minlength=K) / n_long
         se = np.sqrt(q * (1 - q) / n_long)
         if np.any(np.abs(freq - q) > 5 * se + 1e-12):
             return _refuse(name, f"at temperature {temperature} the characters' frequencies "
-                                 f"do not match softmax(z / temperature) (divide the logits "
+                                 f"do not match softmax(logits / temperature) (divide the logits "
                                  f"by the temperature, then take the softmax)")
     # (3) reproducible with the same seed, different with another
     a, bad = _run_sampler(sample, p, s_0, 1, 30, 1.0, 7, name)
@@ -153,42 +153,57 @@ def check_sampler(sample):
     return check(True, True, name=name)
 
 
-# -- Exercise "A trigram baseline" --------------------------------------------------------
+# -- Exercise "An n-gram baseline of any order" ----------------------------------------
 
 
-def _trigram_reference(train, evaluate, K, alpha):
-    """Plain-Python counting: mean -log2 p(c | a, b) with add-alpha smoothing."""
-    triples = Counter(zip(train[:-2], train[1:-1], train[2:]))
-    pairs = Counter(zip(train[:-2], train[1:-1]))
-    bits = [-math.log2((triples[(a, b, c)] + alpha) / (pairs[(a, b)] + alpha * K))
-            for a, b, c in zip(evaluate[:-2], evaluate[1:-1], evaluate[2:])]
+def _ngram_reference(train, evaluate, K, beta, n):
+    """Plain-Python counting: mean -log2 p(e | the n - 1 before) with add-beta smoothing,
+    over every character of `evaluate` from position n - 1 on."""
+    grams = Counter(tuple(train[i:i + n]) for i in range(len(train) - n + 1))
+    contexts = Counter(tuple(train[i:i + n - 1]) for i in range(len(train) - n + 1))
+    bits = [-math.log2((grams[tuple(evaluate[i - n + 1:i + 1])] + beta)
+                       / (contexts[tuple(evaluate[i - n + 1:i])] + beta * K))
+            for i in range(n - 1, len(evaluate))]
     return sum(bits) / len(bits)
 
 
-def check_trigram(trigram_bpc):
-    """Exercise "A trigram baseline": `trigram_bpc(train_ids, eval_ids, K, alpha)`.
+def check_ngram(ngram_bpc):
+    """Exercise "An n-gram baseline of any order": `ngram_bpc(train_ids, eval_ids, K, beta, n)`.
 
     The check makes texts of its own (a repetitive one and a random one, with ids that
-    never occur in training), calls the answer with NumPy int arrays, and compares with
-    counts made in plain Python.
+    never occur in training), calls the answer with NumPy int arrays for the orders
+    n = 1 ... 4 and two smoothings, and compares with counts made in plain Python. The
+    page's bigram (n = 2 only), a fixed trigram, or the Witten-Bell smoothing of
+    `helper.witten_bell_bpc` give other numbers.
     """
-    name = "trigram bits per character"
-    if not callable(trigram_bpc):
-        return _refuse(name, f"trigram_bpc must be your function, got "
-                             f"{type(trigram_bpc).__name__}")
+    name = "n-gram bits per character"
+    if not callable(ngram_bpc):
+        return _refuse(name, f"ngram_bpc must be your function, got "
+                             f"{type(ngram_bpc).__name__}")
     gen = helper.np_rng(31)
     K = 7
     base = np.array([0, 1, 2, 3, 1, 2, 4, 0, 2, 1])
     train = np.concatenate([base, gen.integers(0, 5, 300), base, base])  # ids 5, 6 unseen
     evaluate = np.concatenate([gen.integers(0, K, 80), base])
-    answers, wanted = [], []
-    for alpha in (1.0, 0.1):
-        try:
-            value = float(trigram_bpc(train.copy(), evaluate.copy(), K, alpha))
-        except Exception as exc:
-            return _refuse(name, f"your function raised {type(exc).__name__}: {exc}")
-        answers.append(value)
-        wanted.append(_trigram_reference(train.tolist(), evaluate.tolist(), K, alpha))
+    answers, wanted, wrong = [], [], []
+    for n in (1, 2, 3, 4):
+        for beta in (1.0, 0.1):
+            try:
+                value = float(ngram_bpc(train.copy(), evaluate.copy(), K, beta, n))
+            except Exception as exc:
+                return _refuse(name, f"with n = {n} your function raised "
+                                     f"{type(exc).__name__}: {exc}")
+            want = _ngram_reference(train.tolist(), evaluate.tolist(), K, beta, n)
+            answers.append(value)
+            wanted.append(want)
+            if not math.isclose(value, want, rel_tol=1e-9, abs_tol=1e-12):
+                wrong.append(n)
+    right = sorted({1, 2, 3, 4} - set(wrong))
+    if wrong and right:
+        return _refuse(name, f"right for n = {', '.join(map(str, right))} but not for "
+                             f"n = {', '.join(map(str, sorted(set(wrong))))}: does your "
+                             f"context hold the n - 1 characters before each one, and "
+                             f"does the smoothing use beta?")
     return check(answers, wanted, name=name, rtol=1e-9, atol=1e-12)
 
 
@@ -199,7 +214,9 @@ def check_embedding_grad(embedding_grad):
     """Exercise "The gradient of an embedding": `embedding_grad(ids, G, K)`.
 
     `G` holds dE/d(row) for each looked-up row; the reference is autograd through
-    `nn.Embedding` on ids of its own, with repeated ids and ids never looked up.
+    `nn.Embedding` on ids of its own, with repeated ids and ids never looked up. The
+    answer is called with autograd switched off (the exercise asks for the gradient
+    without it), so an answer that runs `backward()` through an embedding fails.
     """
     name = "dE/dW of the embedding"
     if not callable(embedding_grad):
@@ -210,9 +227,11 @@ def check_embedding_grad(embedding_grad):
     ids = torch.tensor([3, 1, 3, 7, 1, 3, 0])  # 3 three times, 1 twice; 2, 4, 5, 6, 8 never
     G = torch.randn(len(ids), n_emb, generator=gen, dtype=torch.float64)  # (N, n_emb)
     try:
-        answer = embedding_grad(ids.clone(), G.clone(), K)
+        with torch.no_grad():           # without autograd, as the exercise asks
+            answer = embedding_grad(ids.clone(), G.clone(), K)
     except Exception as exc:
-        return _refuse(name, f"your function raised {type(exc).__name__}: {exc}")
+        return _refuse(name, f"your function raised {type(exc).__name__}: {exc} (it runs "
+                             f"with autograd off: compute the gradient yourself)")
     emb = nn.Embedding(K, n_emb).double()
     (emb(ids) * G).sum().backward()  # dE/d(row i) = G[i]
     return check(answer, emb.weight.grad, name=name, rtol=1e-12, atol=1e-12)

@@ -15,7 +15,7 @@ import torch
 from torch.nn import functional as F
 
 import helper
-from checks.lesson06 import check_embedding_grad, check_sampler, check_trigram
+from checks.lesson06 import check_embedding_grad, check_ngram, check_sampler
 
 
 
@@ -43,17 +43,29 @@ def _sampler(carry=True, divide=True, greedy=False, own_rng=True):
     return sample
 
 
-def trigram_bpc(train_ids, eval_ids, K, alpha):
+def ngram_bpc(train_ids, eval_ids, K, beta, n):
+    """Add-beta n-gram of any order with a dict of counts (not the solution's bincount)."""
+    from collections import Counter
+    grams = Counter(tuple(train_ids[i:i + n]) for i in range(len(train_ids) - n + 1))
+    ctx = Counter(tuple(train_ids[i:i + n - 1]) for i in range(len(train_ids) - n + 1))
+    return float(np.mean([-np.log2((grams[tuple(eval_ids[i - n + 1:i + 1])] + beta)
+                                   / (ctx[tuple(eval_ids[i - n + 1:i])] + beta * K))
+                          for i in range(n - 1, len(eval_ids))]))
+
+
+def trigram_bpc(train_ids, eval_ids, K, beta, n=3):
+    """The old exercise's answer: a trigram whatever n is asked."""
     counts = np.bincount((train_ids[:-2] * K + train_ids[1:-1]) * K + train_ids[2:],
                          minlength=K ** 3).reshape(K, K, K)
-    p3 = (counts + alpha) / (counts.sum(2, keepdims=True) + alpha * K)
+    p3 = (counts + beta) / (counts.sum(2, keepdims=True) + beta * K)
     return float(-np.log2(p3[eval_ids[:-2], eval_ids[1:-1], eval_ids[2:]]).mean())
 
 
-def bigram_bpc(train_ids, eval_ids, K, alpha):
+def bigram_bpc(train_ids, eval_ids, K, beta, n=2):
+    """The first page's bigram cell, renamed into a function: n = 2 whatever n is asked."""
     counts = np.zeros((K, K))
     np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1)
-    p2 = (counts + alpha) / (counts.sum(1, keepdims=True) + alpha * K)
+    p2 = (counts + beta) / (counts.sum(1, keepdims=True) + beta * K)
     return float(-np.log2(p2[eval_ids[:-1], eval_ids[1:]]).mean())
 
 
@@ -123,8 +135,8 @@ def test_the_lessons_sampler_passes(strict):
     assert check_sampler(_sampler())
 
 
-def test_a_trigram_passes(strict):
-    assert check_trigram(trigram_bpc)
+def test_an_ngram_of_any_order_passes(strict):
+    assert check_ngram(ngram_bpc)
 
 
 @pytest.mark.parametrize("grad", [
@@ -147,12 +159,25 @@ def test_a_wrong_sampler_gets_a_verdict(friendly, wrong):
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda tr, ev, K, a: trigram_bpc(tr, ev, K, a) * np.log(2),   # nats, not bits
-    lambda tr, ev, K, a: trigram_bpc(tr, ev, K, 1.0),             # alpha ignored
-    bigram_bpc,
-], ids=["nats", "alpha-ignored", "bigram"])
-def test_a_wrong_trigram_gets_a_verdict(friendly, wrong):
-    assert not check_trigram(wrong)
+    lambda tr, ev, K, b, n: ngram_bpc(tr, ev, K, b, n) * np.log(2),   # nats, not bits
+    lambda tr, ev, K, b, n: ngram_bpc(tr, ev, K, 1.0, n),             # beta ignored
+    lambda tr, ev, K, b, n: ngram_bpc(tr, ev, K, b, n + 1),           # n characters back
+    bigram_bpc,              # the first page's bigram cell, renamed: the copy fails
+    trigram_bpc,             # the old exercise's answer, a fixed order
+    lambda tr, ev, K, b, n: helper.witten_bell_bpc(tr, ev, K, n)[n],  # the page's n-grams
+], ids=["nats", "beta-ignored", "one-too-far", "renamed-bigram", "fixed-trigram",
+        "witten-bell"])
+def test_a_wrong_ngram_gets_a_verdict(friendly, wrong):
+    assert not check_ngram(wrong)
+
+
+def test_autograd_through_an_embedding_is_refused(friendly):
+    def by_autograd(ids, G, K):       # the page's nn.Embedding and backward(), reused
+        emb = torch.nn.Embedding(K, G.shape[1]).double()
+        (emb(ids) * G).sum().backward()
+        return emb.weight.grad
+    verdict = check_embedding_grad(by_autograd)
+    assert not verdict and "autograd" in verdict.message
 
 
 def test_assigning_rows_loses_repeated_ids(friendly):
@@ -167,10 +192,10 @@ def test_a_wrong_answer_raises_in_strict_mode(strict):
     with pytest.raises(helper.WrongAnswer):
         check_sampler(_sampler(divide=False))
     with pytest.raises(helper.WrongAnswer):
-        check_trigram(bigram_bpc)
+        check_ngram(bigram_bpc)
 
 
-@pytest.mark.parametrize("check", [check_sampler, check_trigram, check_embedding_grad])
+@pytest.mark.parametrize("check", [check_sampler, check_ngram, check_embedding_grad])
 def test_a_value_instead_of_a_function_is_named(friendly, check):
     verdict = check(3.5)
     assert not verdict and "your function" in verdict.message and "float" in verdict.message
