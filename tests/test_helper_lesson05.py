@@ -4,14 +4,16 @@ Lesson 5 puts in helper.py what both its pages use: the from-scratch cells (chec
 against PyTorch's in float64), the marked-sign task, its model and the training of
 several seeds (and learning rates) as one model. It also adds three checks, and a check
 is only worth having if it can fail, so each is tested here with a right answer, with
-the slips a learner is likely to make (a wrong gate order, the GRU's candidate bias
-outside the reset product, the gate's value instead of its bias), and with answers that
-are not answers at all.
+the slips a learner is likely to make (the peepholes left out, the output gate peeping
+at c_{t-1}, PyTorch's GRU where the original is asked, the gate's value instead of its
+bias), with the answer a learner gets by renaming what the pages show (their cells,
+their time constant), and with answers that are not answers at all.
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ import torch
 
 import helper
 from torch import nn
-from checks.lesson05 import check_gru_step, check_half_life, check_lstm_update
+from checks.lesson05 import check_gru_original, check_half_life, check_lstm_peephole
 
 
 @pytest.fixture(autouse=True)
@@ -28,87 +30,130 @@ def friendly(monkeypatch):
     monkeypatch.setenv(helper.STRICT_ENV, "0")
 
 
-# --- the LSTM cell update ---------------------------------------------------------------
+# --- the LSTM update with peepholes ------------------------------------------------------
 
 
-def lstm_update(gates, c_prev, order="ifgo"):
+def peephole_update(gates, c_prev, p_i, p_f, p_o, order="ifgo"):
     blocks = dict(zip(order, gates.chunk(4, dim=1)))
-    c_t = torch.sigmoid(blocks["f"]) * c_prev + torch.sigmoid(blocks["i"]) * torch.tanh(blocks["g"])
-    return torch.sigmoid(blocks["o"]) * torch.tanh(c_t), c_t
+    f_t = torch.sigmoid(blocks["f"] + c_prev * p_f)
+    i_t = torch.sigmoid(blocks["i"] + c_prev * p_i)
+    c_t = f_t * c_prev + i_t * torch.tanh(blocks["g"])
+    return torch.sigmoid(blocks["o"] + c_t * p_o) * torch.tanh(c_t), c_t
 
 
-def test_lstm_update_check_accepts_the_right_update():
-    assert check_lstm_update(lstm_update)
+def plain_update(gates, c_prev, *peepholes):
+    """The rename: the page's cell (lstm_step, gates_of) on PyTorch's stacked blocks."""
+    a_i, a_f, a_g, a_o = gates.chunk(4, dim=1)
+    c_t = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
+    return torch.sigmoid(a_o) * torch.tanh(c_t), c_t
 
 
-def test_lstm_update_check_accepts_numpy_arrays():
-    def as_numpy(gates, c_prev):
-        return tuple(t.numpy() for t in lstm_update(gates, c_prev))
-    assert check_lstm_update(as_numpy)
+def test_peephole_check_accepts_the_right_update():
+    assert check_lstm_peephole(peephole_update)
 
 
-@pytest.mark.parametrize("order", ["ifog", "igfo", "fiog", "oifg"])
-def test_lstm_update_check_names_a_wrong_gate_order(order):
-    verdict = check_lstm_update(lambda g, c: lstm_update(g, c, order))
+def test_peephole_check_accepts_numpy_arrays():
+    def as_numpy(*args):
+        return tuple(t.numpy() for t in peephole_update(*args))
+    assert check_lstm_peephole(as_numpy)
+
+
+def test_peephole_check_rejects_the_pages_update_without_peepholes():
+    verdict = check_lstm_peephole(plain_update)
+    assert not verdict and "peepholes" in verdict.message
+
+
+def test_peephole_check_rejects_the_pages_lstm_step_renamed():
+    def via_lstm_step(gates, c_prev, *peepholes):  # lstm_step on the stacked blocks
+        n_h = c_prev.shape[1]
+        eye, zero = torch.eye(n_h, dtype=gates.dtype), torch.zeros(n_h, dtype=gates.dtype)
+        p = {}
+        for j, g in enumerate("ifco"):  # the identity picks block j out of `gates`
+            p["W_x" + g] = torch.zeros(4 * n_h, n_h, dtype=gates.dtype)
+            p["W_x" + g][j * n_h:(j + 1) * n_h] = eye
+            p["W_s" + g], p["b_" + g] = torch.zeros(n_h, n_h, dtype=gates.dtype), zero
+        return helper.lstm_step(gates, (torch.zeros_like(c_prev), c_prev), p)
+    torch.testing.assert_close(  # it is the page's cell ...
+        via_lstm_step(torch.ones(2, 8, dtype=torch.float64), torch.ones(2, 2, dtype=torch.float64))[1],
+        plain_update(torch.ones(2, 8, dtype=torch.float64), torch.ones(2, 2, dtype=torch.float64))[1])
+    assert not check_lstm_peephole(via_lstm_step)  # ... and it fails
+
+
+def test_peephole_check_names_the_output_gate_reading_the_old_cell_state():
+    def old(gates, c_prev, p_i, p_f, p_o):
+        a_i, a_f, a_g, a_o = gates.chunk(4, dim=1)
+        c_t = (torch.sigmoid(a_f + c_prev * p_f) * c_prev
+               + torch.sigmoid(a_i + c_prev * p_i) * torch.tanh(a_g))
+        return torch.sigmoid(a_o + c_prev * p_o) * torch.tanh(c_t), c_t
+    verdict = check_lstm_peephole(old)
+    assert not verdict and "new cell state" in verdict.message
+
+
+@pytest.mark.parametrize("order", ["ifog", "figo"])
+def test_peephole_check_names_a_wrong_gate_order(order):
+    verdict = check_lstm_peephole(lambda *a: peephole_update(*a, order=order))
     assert not verdict and "order" in verdict.message
 
 
-def test_lstm_update_check_rejects_swapped_outputs():
-    verdict = check_lstm_update(lambda g, c: lstm_update(g, c)[::-1])
-    assert not verdict
+def test_peephole_check_rejects_swapped_outputs():
+    assert not check_lstm_peephole(lambda *a: peephole_update(*a)[::-1])
 
 
 @pytest.mark.parametrize("answer, words", [
     (None, "not answered"),
-    (lambda g, c: (_ for _ in ()).throw(NotImplementedError()), "not answered"),
-    (lambda g, c: 1 / 0, "raised ZeroDivisionError"),
-    (lambda g, c: c, "pair"),
+    (lambda *a: (_ for _ in ()).throw(NotImplementedError()), "not answered"),
+    (lambda *a: 1 / 0, "raised ZeroDivisionError"),
+    (lambda g, c, *p: c, "pair"),
     (42, "expected a function"),
 ])
-def test_lstm_update_check_explains_non_answers(answer, words):
-    verdict = check_lstm_update(answer)
+def test_peephole_check_explains_non_answers(answer, words):
+    verdict = check_lstm_peephole(answer)
     assert not verdict and words in verdict.message
 
 
-def test_lstm_update_check_raises_in_strict_mode(monkeypatch):
+def test_peephole_check_raises_in_strict_mode(monkeypatch):
     monkeypatch.setenv(helper.STRICT_ENV, "1")
     with pytest.raises(helper.WrongAnswer):
-        check_lstm_update(lambda g, c: lstm_update(g, c, "ifog"))
+        check_lstm_peephole(plain_update)
 
 
-# --- the GRU step -----------------------------------------------------------------------
+# --- the original GRU -------------------------------------------------------------------
 
 
-def gru_step(x, s, w_ih, w_hh, b_ih, b_hh, bias_inside=True, flip=False):
+def gru_original(x, s, w_ih, w_hh, b_ih, b_hh, flip=False):
     x_r, x_z, x_n = (x @ w_ih.T + b_ih).chunk(3, dim=1)
-    h_r, h_z, h_n = (s @ w_hh.T + b_hh).chunk(3, dim=1)
-    if not bias_inside:  # b_hn moved next to b_in, outside the reset product
-        b_hn = b_hh.chunk(3)[2]
-        x_n, h_n = x_n + b_hn, h_n - b_hn
-    r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-    n = torch.tanh(x_n + r * h_n)
+    (w_r, w_z, w_n), (b_r, b_z, b_n) = w_hh.chunk(3), b_hh.chunk(3)
+    r, z = torch.sigmoid(x_r + s @ w_r.T + b_r), torch.sigmoid(x_z + s @ w_z.T + b_z)
+    n = torch.tanh(x_n + (r * s) @ w_n.T + b_n)  # the reset gate scales s first
     return z * n + (1 - z) * s if flip else (1 - z) * n + z * s
 
 
-def test_gru_step_check_accepts_the_right_step():
-    assert check_gru_step(gru_step)
+def pytorch_gru(x, s, w_ih, w_hh, b_ih, b_hh):
+    """The rename: the page's gru_step (PyTorch's GRU), fed PyTorch's tensors."""
+    layer = SimpleNamespace(weight_ih_l0=w_ih, weight_hh_l0=w_hh, bias_ih_l0=b_ih,
+                            bias_hh_l0=b_hh, hidden_size=s.shape[1])
+    return helper.gru_step(x, s, helper.gru_params(layer))
 
 
-def test_gru_step_check_names_the_bias_outside_the_reset():
-    verdict = check_gru_step(lambda *a: gru_step(*a, bias_inside=False))
-    assert not verdict and "inside the reset product" in verdict.message
+def test_gru_original_check_accepts_the_right_step():
+    assert check_gru_original(gru_original)
 
 
-def test_gru_step_check_names_a_flipped_update_gate():
-    verdict = check_gru_step(lambda *a: gru_step(*a, flip=True))
+def test_gru_original_check_rejects_the_pages_gru_step_renamed():
+    verdict = check_gru_original(pytorch_gru)
+    assert not verdict and "PyTorch's GRU" in verdict.message
+
+
+def test_gru_original_check_names_a_flipped_update_gate():
+    verdict = check_gru_original(lambda *a: gru_original(*a, flip=True))
     assert not verdict and "weighs the old state" in verdict.message
 
 
-def test_gru_step_check_rejects_a_wrong_block_order():
+def test_gru_original_check_rejects_a_wrong_block_order():
     def order_znr(x, s, w_ih, w_hh, b_ih, b_hh):
         perm = lambda t: torch.cat([t.chunk(3)[i] for i in (1, 0, 2)])  # read r as z
-        return gru_step(x, s, perm(w_ih), perm(w_hh), perm(b_ih), perm(b_hh))
-    assert not check_gru_step(order_znr)
+        return gru_original(x, s, perm(w_ih), perm(w_hh), perm(b_ih), perm(b_hh))
+    assert not check_gru_original(order_znr)
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -116,8 +161,8 @@ def test_gru_step_check_rejects_a_wrong_block_order():
     (lambda *a: "s_t", "must be a tensor"),
     (lambda x, s, *rest: s[:, :1], "shape"),
 ])
-def test_gru_step_check_explains_non_answers(answer, words):
-    verdict = check_gru_step(answer)
+def test_gru_original_check_explains_non_answers(answer, words):
+    verdict = check_gru_original(answer)
     assert not verdict and words in verdict.message
 
 
@@ -125,23 +170,32 @@ def test_gru_step_check_explains_non_answers(answer, words):
 
 
 def test_half_life_check_accepts_the_right_bias():
-    assert check_half_life(lambda h: -math.log(2 ** (1 / h) - 1))
+    assert check_half_life(lambda q: -math.log(2 ** (1 / q) - 1))
 
 
 def test_half_life_check_accepts_a_tensor_or_numpy_number():
-    assert check_half_life(lambda h: torch.tensor(-math.log(2 ** (1 / h) - 1), dtype=torch.float64))
-    assert check_half_life(lambda h: np.float64(-math.log(2 ** (1 / h) - 1)))
+    assert check_half_life(lambda q: torch.tensor(-math.log(2 ** (1 / q) - 1), dtype=torch.float64))
+    assert check_half_life(lambda q: np.float64(-math.log(2 ** (1 / q) - 1)))
+
+
+def test_half_life_check_rejects_the_time_constant_for_the_half_life():
+    # the page's visible relation, renamed: f = exp(-1/tau) with tau := q, then its bias
+    def from_tau(q):
+        f = math.exp(-1 / q)
+        return math.log(f / (1 - f))
+    assert not check_half_life(from_tau)
+    assert not check_half_life(lambda q: math.log((1 - 1 / (q + 1)) * (q + 1)))  # 1/(1-f) = q+1
 
 
 def test_half_life_check_names_the_gate_value_given_for_the_bias():
-    verdict = check_half_life(lambda h: 0.5 ** (1 / h))
+    verdict = check_half_life(lambda q: 0.5 ** (1 / q))
     assert not verdict and "b_f" in verdict.message
 
 
 @pytest.mark.parametrize("answer", [
-    lambda h: 0.0,  # right for h = 1 only
-    lambda h: 1.0,  # the practical rule, not this exercise
-    lambda h: math.log(h - 0.5),  # a near miss
+    lambda q: 0.0,  # right for q = 1 only
+    lambda q: 1.0,  # the practical rule, not this exercise
+    lambda q: math.log(q - 0.5),  # a near miss
 ])
 def test_half_life_check_rejects_wrong_biases(answer):
     assert not check_half_life(answer)
@@ -149,8 +203,8 @@ def test_half_life_check_rejects_wrong_biases(answer):
 
 @pytest.mark.parametrize("answer, words", [
     (None, "not answered"),
-    (lambda h: float("nan"), "NaN"),
-    (lambda h: "big", "one number"),
+    (lambda q: float("nan"), "NaN"),
+    (lambda q: "big", "one number"),
 ])
 def test_half_life_check_explains_non_answers(answer, words):
     verdict = check_half_life(answer)
