@@ -463,7 +463,7 @@ class DeckBuilder:
                     first = re.search(r'class="static-explorer-figure" src="data:(image/\w+);base64,([^"]+)"', page)
                     if first:
                         self.figure(first.group(2), first.group(1), caption, alt, to_notes,
-                                    remark="On the website its sliders switch settings; in JupyterLab (make lab) it is live.")
+                                    remark="Its sliders switch between saved settings on the website; in JupyterLab (make lab) it is live.")
                 elif "text/markdown" in data:
                     self.place(render(data["text/markdown"]), 1.2, fragment) if not to_notes \
                         else self.note(render(data["text/markdown"]))
