@@ -88,7 +88,7 @@ def check_bias_gradient(grad_fn) -> Verdict:
             verdict = _verdict(got_s0, s_0.grad.numpy(), "dE/ds_0", rtol=1e-10)
         if not verdict:
             return verdict
-    return verdict
+    return check(True, True, name=name)  # both parts right on every problem
 
 
 def _spectral_radius(M):
@@ -177,7 +177,7 @@ def check_truncated(grad_trunc) -> Verdict:
                                    rtol=1e-9)
                 if not verdict:
                     return verdict
-    return verdict
+    return check(True, True, name=name)  # W_s and W_x right for every problem and q
 
 
 def _two_layer_problem(gen, n_in, n_h, n_out):
