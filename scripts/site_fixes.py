@@ -21,6 +21,9 @@
   reader. The notebooks keep them.
 - The executor does not play a live widget's Output area (see `no_output_widgets`): it
   made an execution stall, now and then, for the whole cell timeout.
+- A page without a widget view loads no widget manager and no saved widget state: the
+  live controls' outputs are left off the website, so lessons 2 and 4-7 loaded 3.5 MB
+  of scripts and their saved figures for nothing.
 """
 
 import re
@@ -88,10 +91,25 @@ def _strip_solution_marks(app, doctree) -> None:
             block.children = [nodes.Text(clean)]
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _is_widget_script(script, app) -> bool:
+    """The widget manager's scripts (_config.yml's nb_ipywidgets_js) or the saved state."""
+    name = str(getattr(script, "filename", script) or "")
+    attributes = getattr(script, "attributes", {}) or {}
+    return attributes.get("type") == WIDGET_STATE or name in app.config.nb_ipywidgets_js
+
+
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
     if not scripts:
         return
+    if WIDGET_VIEW not in (context.get("body") or ""):
+        # No widget on this page (a live control's output is left off the website):
+        # no widget manager (3.5 MB) and no saved widget state either.
+        scripts[:] = [s for s in scripts if not _is_widget_script(s, app)]
     seen, unique = set(), []
     for script in scripts:
         # same file and attributes (an inline script's text is its `body`), any priority

@@ -237,6 +237,17 @@ def test_widgets_show_their_saved_state(visit, docname):
         assert w["controls"] > 0, f"{docname}: widget areas drawn but empty"
 
 
+@pytest.mark.parametrize("docname", PAGES)
+def test_the_widget_manager_loads_only_where_a_widget_is(docname):
+    """A page without a widget view (every explorer page: the live controls' output is left
+    off the website) loads no widget manager and carries no saved widget state."""
+    page = (ROOT / "_build" / "html" / f"{docname}.html").read_text(encoding="utf-8")
+    if "application/vnd.jupyter.widget-view+json" not in page:
+        for script in ("html-manager/embed-amd.js", "offline/require.js", "widgets_offline.js",
+                       "application/vnd.jupyter.widget-state+json"):
+            assert script not in page, f"{docname} loads {script} but shows no widget"
+
+
 # ----------------------------------------------------------- page structure, lessons
 
 @pytest.mark.parametrize("docname", PAGES)
