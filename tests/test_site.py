@@ -575,3 +575,19 @@ def test_search_excerpts_show_no_raw_tex(open_page):
     text = v.page.locator("#search-results").inner_text()
     assert not re.search(r"\\\(|\\\)|\\\[|\\\]|\\[a-zA-Z]+\{", text), \
         f"raw TeX in search excerpts: {text[:500]}"
+
+
+def test_search_excerpts_are_prose(open_page):
+    """An excerpt is a sentence of the lesson: not the page's buttons (".pdf"), its
+    contents list, a code cell or an output."""
+    v = open_page()
+    v.goto("search.html?q=forget+gate")
+    results = v.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=15000)
+    v.page.wait_for_timeout(1500)  # excerpts are filled in after the titles
+    excerpts = v.page.locator("#search-results ul.search li p.context").all_inner_texts()
+    assert excerpts, "no excerpts"
+    for text in excerpts:
+        assert ".pdf" not in text and ".ipynb" not in text, f"page buttons in an excerpt: {text[:200]}"
+        assert not re.search(r"\bContents\b", text), f"the contents list in an excerpt: {text[:200]}"
+        assert not re.search(r"\bfmt\(|\bimport |\bdef |f'\{", text), f"code in an excerpt: {text[:200]}"

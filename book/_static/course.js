@@ -31,9 +31,21 @@
 })();
 
 // Search excerpts are cut from a page's text, where MathJax's sources are still TeX
-// (\(W_y\)): show the formula's letters instead of its backslashes.
+// (\(W_y\)): show the formula's letters instead of its backslashes. And they are cut from
+// the prose only: the page's header (its download buttons, ".ipynb .pdf"), its printed
+// contents list, code cells, their outputs and the footer are left out, so an excerpt
+// reads as a sentence of the lesson, not "….pdf Gated cells… Contents…" or an f-string.
 (function () {
   "use strict";
+  var NOT_PROSE = [".bd-header-article", ".onlyprint", ".cell_input", ".cell_output",
+                   ".prev-next-area", ".bd-footer-article", "footer", ".rnn-claims"];
+  function proseOnly(htmlString) {
+    var doc = new DOMParser().parseFromString(htmlString, "text/html");
+    NOT_PROSE.forEach(function (query) {
+      doc.querySelectorAll(query).forEach(function (el) { el.remove(); });
+    });
+    return doc.documentElement.outerHTML;
+  }
   function untex(text) {
     return text
       .replace(/\\[()\[\]]/g, "")
@@ -44,7 +56,7 @@
   function patch() {
     if (typeof Search !== "undefined" && Search.htmlToText && !Search.htmlToText.courseUntex) {
       var original = Search.htmlToText;
-      Search.htmlToText = function (html, anchor) { return untex(original(html, anchor)); };
+      Search.htmlToText = function (html, anchor) { return untex(original(proseOnly(html), anchor)); };
       Search.htmlToText.courseUntex = true;
     }
   }
