@@ -577,6 +577,19 @@ def test_search_excerpts_show_no_raw_tex(open_page):
         f"raw TeX in search excerpts: {text[:500]}"
 
 
+@pytest.mark.parametrize("query, page", [("forget gate", "05_gated_cells_part2"),
+                                         ("packing", "07_variable_length_sequences"),
+                                         ("truncated BPTT", "03_backprop_through_time_part2")])
+def test_search_ranks_the_lesson_that_teaches_a_term_first(open_page, query, page):
+    """book/terms.yml: the section that teaches a term comes before pages that mention it."""
+    v = open_page()
+    v.goto("search.html?q=" + query.replace(" ", "+"))
+    results = v.page.locator("#search-results ul.search li a")
+    results.first.wait_for(timeout=15000)
+    first = results.first.get_attribute("href")
+    assert page in first, f"searching {query!r}: the first result is {first}, not {page}"
+
+
 def test_search_excerpts_are_prose(open_page):
     """An excerpt is a sentence of the lesson: not the page's buttons (".pdf"), its
     contents list, a code cell or an output."""
