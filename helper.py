@@ -1632,14 +1632,15 @@ def make_waves(n: int, rng, length: int = 200, periods=(20, 50), amplitudes=(0.5
                noise: float = 0.03):
     """n noisy sine waves, each with a period, amplitude and phase of its own.
 
-    Introduced in lesson 4; both its pages draw their data with it. Series k is
-    x_t = A_k sin(2 pi t / P_k + phi_k) + noise * eps_t for t = 0 ... length - 1, with
-    P_k, A_k and phi_k uniform in `periods`, `amplitudes` and [0, 2 pi), and eps_t
-    standard normal, all drawn from `rng` (a NumPy Generator). Returns (noisy, clean,
-    P, A): two (n, length) arrays and two (n, 1) arrays.
+    Introduced in lesson 4; both its pages draw their data with it. Series i is
+    x_t = R_i sin(2 pi t / P_i + phi_i) + noise * eta_t for t = 0 ... length - 1, with
+    P_i, R_i and phi_i uniform in `periods`, `amplitudes` and [0, 2 pi), and eta_t
+    standard normal, all drawn from `rng` (a NumPy Generator); R is the amplitude
+    (lesson 4's symbol). Returns (noisy, clean, P, R): two (n, length) arrays and two
+    (n, 1) arrays.
 
-    >>> noisy, clean, P, A = make_waves(3, np_rng(0), length=50)
-    >>> noisy.shape, clean.shape, P.shape, A.shape
+    >>> noisy, clean, P, R = make_waves(3, np_rng(0), length=50)
+    >>> noisy.shape, clean.shape, P.shape, R.shape
     ((3, 50), (3, 50), (3, 1), (3, 1))
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
@@ -2163,10 +2164,11 @@ def rel_err(g, g_ref) -> float:
 
 
 def delay_batch(gen, B: int, T: int = 20, k: int = 3):
-    """B sequences of the delay task: x (B, T, 1) ~ N(0, 1), d_t = x_{t-k} (0 if t <= k).
+    """B sequences of the delay task: x (B, T, 1) ~ N(0, 1), d_t = x_{t-q} (0 if t <= q).
 
-    Introduced in lesson 3 (lesson 2's task, delay k = 3, T = 20 steps); `gen` is a
-    NumPy Generator (`np_rng`). Returns x and d, both (B, T, 1).
+    The argument `k` is the delay, the lessons' q. Introduced in lesson 3 (lesson 2's
+    task, delay q = 3, T = 20 steps); `gen` is a NumPy Generator (`np_rng`). Returns x
+    and d, both (B, T, 1).
 
     >>> x, d = delay_batch(np_rng(0), 2, T=5, k=1)
     >>> bool(np.all(d[:, 1:] == x[:, :-1]) and np.all(d[:, 0] == 0))
@@ -2721,8 +2723,8 @@ def char_bits(model, x, d):
     S = getattr(model, "seeds", 1)
     with torch.no_grad():
         logits, _ = model(x.to(device))  # (rows, n, S * K)
-        bits = [F.cross_entropy(z.reshape(-1, z.shape[-1]), d.to(device).reshape(-1)).item()
-                / math.log(2) for z in logits.chunk(S, -1)]
+        bits = [F.cross_entropy(ell.reshape(-1, ell.shape[-1]), d.to(device).reshape(-1)).item()
+                / math.log(2) for ell in logits.chunk(S, -1)]
     return bits if hasattr(model, "seeds") else bits[0]
 
 
@@ -2754,8 +2756,8 @@ def train_chars(model, streams, *, steps: int, T: int, lr: float, max_norm: floa
         state = None if k == 0 else state
         x, d = chunk(streams, k, T)          # (B, T) each
         logits, state = model(x, state)      # (B, T, S * K), (1, B, S * n_h)
-        losses = [F.cross_entropy(z.reshape(-1, z.shape[-1]), d.reshape(-1))
-                  for z in logits.chunk(S, -1)]   # one loss per seed
+        losses = [F.cross_entropy(ell.reshape(-1, ell.shape[-1]), d.reshape(-1))
+                  for ell in logits.chunk(S, -1)]   # one loss per seed
         optimizer.zero_grad()
         sum(losses).backward()               # each seed's gradient from its own loss
         if S > 1:
@@ -2764,7 +2766,7 @@ def train_chars(model, streams, *, steps: int, T: int, lr: float, max_norm: floa
             norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
         optimizer.step()
         state = detach_state(state)          # keep the values, cut the history
-        history["bpc"].append(sum(z.item() for z in losses) / S / math.log(2))
+        history["bpc"].append(sum(loss.item() for loss in losses) / S / math.log(2))
         history["norm"].append(norm.item())
         if step in eval_at and on_eval is not None:
             on_eval(model, step)
