@@ -143,27 +143,27 @@ def check_relu_input_grad(relu_dX):
 
 
 def check_window_weights(window_weights):
-    """Exercise "A window is a short memory": `window_weights(k)` -> (k + 1, 2).
+    """Exercise "A window is a short memory": `window_weights(q)` -> (q + 1, 2).
 
     For several window lengths, a bias-free nn.Linear holding W^T reads the windows
-    (x_{t-k}, ..., x_t) of a random sequence of the check's own (cut by `unfold`); its
-    two outputs must be x_{t-k} and x_t - x_{t-k} at every step.
+    (x_{t-q}, ..., x_t) of a random sequence of the check's own (cut by `unfold`); its
+    two outputs must be x_{t-q} and x_t - x_{t-q} at every step.
     """
     _callable(window_weights, "window_weights")
     name = "the window layer's outputs"
     seq = torch.randn(40, generator=torch_gen(303), dtype=torch.float64)  # (L,)
     got, want = [], []
-    for k in (1, 0, 2, 5):
-        W, refused = _call(window_weights, name, k)
+    for q in (1, 0, 2, 5):
+        W, refused = _call(window_weights, name, q)
         if refused is not None:
             return refused
-        if W is None or np.shape(W) != (k + 1, 2):
-            return check(W, np.zeros((k + 1, 2)), name=f"window_weights({k}), shape (k + 1, 2)")
-        windows = seq.unfold(0, k + 1, 1)  # (L - k, k + 1): rows (x_{t-k}, ..., x_t)
-        layer = nn.Linear(k + 1, 2, bias=False).double()
+        if W is None or np.shape(W) != (q + 1, 2):
+            return check(W, np.zeros((q + 1, 2)), name=f"window_weights({q}), shape (q + 1, 2)")
+        windows = seq.unfold(0, q + 1, 1)  # (L - q, q + 1): rows (x_{t-q}, ..., x_t)
+        layer = nn.Linear(q + 1, 2, bias=False).double()
         with torch.no_grad():
-            layer.weight.copy_(torch.as_tensor(np.asarray(W, dtype=float)).T)  # (2, k + 1)
-            got.append(layer(windows))  # (L - k, 2)
-        want.append(torch.stack([seq[:len(seq) - k], seq[k:] - seq[:len(seq) - k]], dim=1))
+            layer.weight.copy_(torch.as_tensor(np.asarray(W, dtype=float)).T)  # (2, q + 1)
+            got.append(layer(windows))  # (L - q, 2)
+        want.append(torch.stack([seq[:len(seq) - q], seq[q:] - seq[:len(seq) - q]], dim=1))
     # float64, a sum of at most two nonzero products per output: rounding only
     return check(torch.cat(got), torch.cat(want), name=name, rtol=1e-12, atol=1e-12)

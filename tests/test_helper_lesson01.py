@@ -41,11 +41,11 @@ def relu_dX(params, X, D):
     return dA @ W1.T
 
 
-def window_weights(k):
-    W = np.zeros((k + 1, 2))
+def window_weights(q):
+    W = np.zeros((q + 1, 2))
     W[0, 0] = 1.0
     W[0, 1] -= 1.0
-    W[k, 1] += 1.0
+    W[q, 1] += 1.0
     return W
 
 
@@ -107,19 +107,19 @@ def tanh_dX(params, X, D):  # the page's backward, tanh kept, one step further
     return dA @ W1.T
 
 
-def previous_input(k):  # the page's recall weights for x_{t-1}, whatever k
+def previous_input(q):  # the page's recall weights for x_{t-1}, whatever q
     return np.array([[1.0], [0.0]])
 
 
-def previous_input_padded(k):  # x_{t-1} and the one-step change, whatever k
-    W = np.zeros((k + 1, 2))
-    W[max(k - 1, 0), 0] = 1.0
-    W[k, 1], W[max(k - 1, 0), 1] = 1.0, -1.0
+def previous_input_padded(q):  # x_{t-1} and the one-step change, whatever q
+    W = np.zeros((q + 1, 2))
+    W[max(q - 1, 0), 0] = 1.0
+    W[q, 1], W[max(q - 1, 0), 1] = 1.0, -1.0
     return W
 
 
-def reversed_window(k):  # x_t taken for the oldest input
-    return window_weights(k)[::-1].copy()
+def reversed_window(q):  # x_t taken for the oldest input
+    return window_weights(q)[::-1].copy()
 
 
 WRONG = [
@@ -154,7 +154,7 @@ def test_strict_mode_raises_on_a_renamed_answer(strict, check, answer):
     (check_backprop_multiplications, lambda sizes, batch: None),
     (check_per_example_rate, lambda alpha, B, n_out: None),
     (check_relu_input_grad, lambda params, X, D: None),
-    (check_window_weights, lambda k: None)])
+    (check_window_weights, lambda q: None)])
 def test_an_unanswered_exercise_is_not_right(friendly, check, answer):
     assert not check(answer).ok
 
