@@ -184,10 +184,10 @@ def check_stream_pass(stream_pass):
 
 
 def check_naive_formula(naive_mse_formula):
-    """Exercise "The naive forecast F steps ahead": `naive_mse_formula(A, P, F, nu)`.
+    """Exercise "The naive forecast F steps ahead": `naive_mse_formula(R, P, F, nu)`.
 
     The learner's closed form for the naive forecast's expected MSE at horizon F, on a
-    sine of amplitude A and period P with noise of standard deviation nu, against the
+    sine of amplitude R and period P with noise of standard deviation nu, against the
     check's own measurement: the clean waves' squared differences averaged over whole
     periods (the check's own periods, amplitudes and horizons, F > 1 among them), plus
     the noise's 2 nu^2 (two independent noise values).
@@ -196,11 +196,11 @@ def check_naive_formula(naive_mse_formula):
     rng = helper.np_rng(408)
     got, want = [], []
     for P, F, nu in ((24, 1, 0.0), (24, 6, 0.1), (17, 5, 0.05), (30, 30, 0.2), (13, 20, 0.0)):
-        A = float(rng.uniform(0.5, 2.0))
+        R = float(rng.uniform(0.5, 2.0))
         n_periods = 6
         t = np.arange(n_periods * P + F)
-        wave = A * np.sin(2 * np.pi * t / P + rng.uniform(0, 2 * np.pi))
-        answer = naive_mse_formula(A, P, F, nu)
+        wave = R * np.sin(2 * np.pi * t / P + rng.uniform(0, 2 * np.pi))
+        answer = naive_mse_formula(R, P, F, nu)
         if answer is None:
             return check(None, 0, name=name)
         got.append(float(answer))

@@ -68,9 +68,9 @@ from helper import (make_waves, make_windows, new_forecaster, np_rng, seed_loss,
 
 
 def test_make_waves_draws_clean_waves_plus_noise_of_the_given_size():
-    noisy, clean, P, A = make_waves(50, np_rng(0), length=80, noise=0.1)
-    assert noisy.shape == clean.shape == (50, 80) and P.shape == A.shape == (50, 1)
-    assert np.all((20 <= P) & (P <= 50)) and np.all(np.abs(clean) <= A + 1e-12)
+    noisy, clean, P, R = make_waves(50, np_rng(0), length=80, noise=0.1)
+    assert noisy.shape == clean.shape == (50, 80) and P.shape == R.shape == (50, 1)
+    assert np.all((20 <= P) & (P <= 50)) and np.all(np.abs(clean) <= R + 1e-12)
     assert 0.08 < np.std(noisy - clean) < 0.12
 
 
@@ -191,12 +191,12 @@ def _pass_solution(model, optimizer, x, d, T):
     return losses
 
 
-def _naive_copied(A, P, F, nu):   # page 1's one-step formula, renamed
-    return 2 * A**2 * np.sin(np.pi / P) ** 2 + 2 * nu**2
+def _naive_copied(R, P, F, nu):   # page 1's one-step formula, renamed
+    return 2 * R**2 * np.sin(np.pi / P) ** 2 + 2 * nu**2
 
 
-def _naive_solution(A, P, F, nu):
-    return 2 * A**2 * np.sin(np.pi * F / P) ** 2 + 2 * nu**2
+def _naive_solution(R, P, F, nu):
+    return 2 * R**2 * np.sin(np.pi * F / P) ** 2 + 2 * nu**2
 
 
 def _input_copied(values, device):   # page 1's as_tensor, its body renamed
