@@ -68,8 +68,10 @@ def test_numerical_grad_wrong_input_names_the_argument(f, w, eps, error, word):
 import math  # noqa: E402
 
 import helper  # noqa: E402
-from checks.lesson02 import (check_delayed_sum, check_inputs_from_states,  # noqa: E402
-                             check_largest_hidden, check_param_count, check_parity_step)
+from checks.lesson02 import (DELAYED_SUM_ATOL, DELAYED_SUM_X_MAX,  # noqa: E402
+                             check_delayed_sum, check_fooling_pairs,
+                             check_inputs_from_states, check_largest_hidden,
+                             check_param_count, check_parity_step)
 
 
 def _n_params(n_in, n_h, n_out, num_layers):
@@ -92,8 +94,8 @@ def _inputs_from_states(s, w_x, w_s):
     return (np.arctanh(s) - w_s * s_prev) / w_x
 
 
-def _delayed_sum_weights(lags):
-    kappa, n_h = 1e-3, max(lags) + 1
+def _register(lags, kappa):
+    n_h = max(lags) + 1
     W_x = np.zeros((1, n_h))
     W_x[0, 0] = kappa
     W_y = np.zeros((n_h, 1))
@@ -101,8 +103,20 @@ def _delayed_sum_weights(lags):
     return W_x, np.eye(n_h, k=1), W_y
 
 
+def _delayed_sum_weights(lags, tol=1e-3, x_max=2.0):  # the page's solution
+    return _register(lags, 0.5 * np.sqrt(3 * tol / (x_max**3 * sum(j + 1 for j in lags))))
+
+
 def _parity_step(x_t, s_prev):
     return s_prev != (x_t == 1)
+
+
+def _parity_pair(window):
+    return np.r_[0, window], np.r_[1, window]
+
+
+def _seen_pair(window):
+    return None if np.any(window) else (np.r_[0, window], np.r_[1, window])
 
 
 def test_the_published_solutions_pass(strict):
@@ -111,6 +125,7 @@ def test_the_published_solutions_pass(strict):
     assert check_inputs_from_states(_inputs_from_states)
     assert check_delayed_sum(_delayed_sum_weights)
     assert check_parity_step(_parity_step)
+    assert check_fooling_pairs(_parity_pair, _seen_pair)
 
 
 def test_the_pages_two_layer_count_renamed_fails(strict):
@@ -173,3 +188,90 @@ def test_the_pages_shift_register_renamed_is_not_a_delayed_sum(strict):
 def test_the_pages_latch_step_is_not_parity(strict):
     with pytest.raises(helper.WrongAnswer):  # the page's "has a 1 appeared?": max(x, s)
         check_parity_step(lambda x_t, s_prev: bool(max(x_t, s_prev)))
+
+
+def test_the_statements_numbers_are_the_checks():
+    # the exercise states 10^-3 and inputs in [-2, 2] in its prompt
+    assert DELAYED_SUM_ATOL == 1e-3 and DELAYED_SUM_X_MAX == 2.0
+
+
+def test_the_budgets_sit_where_a_float_root_slips():
+    # the last five budgets: a model's exact count at n_h = 54_321_098, 87_654_321 and
+    # 99_999_989, or one parameter either side of it
+    from checks.lesson02 import _BUDGETS
+    tail = [(8, 4, 3, 54_321_098, -1), (5, 3, 2, 87_654_321, -1), (2, 6, 2, 99_999_989, -1),
+            (1, 1, 1, 99_999_989, 0), (3, 2, 1, 99_999_989, 1)]
+    assert _BUDGETS[-5:] == [(n_in, n_out, L, _n_params(n_in, n_h, n_out, L) + d)
+                             for n_in, n_out, L, n_h, d in tail]
+
+
+@pytest.mark.parametrize("root", ["math", "numpy", "power", "stable"])
+def test_a_float_root_without_the_exact_step_fails(strict, root):
+    def bare(n_in, n_out, num_layers, budget):  # the solution without its while loops
+        a, b, c = 2 * num_layers - 1, n_in + n_out + 2 * num_layers, budget - n_out
+        disc = {"math": lambda: math.sqrt(b * b + 4 * a * c),
+                "numpy": lambda: float(np.sqrt(b**2 + 4 * a * c)),
+                "power": lambda: (b * b + 4 * a * c) ** 0.5,
+                "stable": lambda: math.sqrt(b * b + 4 * a * c)}[root]()
+        n_h = 2 * c / (b + disc) if root == "stable" else (-b + disc) / (2 * a)
+        return max(int(n_h), 1)
+
+    with pytest.raises(helper.WrongAnswer, match="largest n_h"):
+        check_largest_hidden(bare)
+
+
+def test_an_exact_integer_root_passes(strict):
+    def by_isqrt(n_in, n_out, num_layers, budget):  # another correct answer: no float
+        a, b, c = 2 * num_layers - 1, n_in + n_out + 2 * num_layers, budget - n_out
+        n_h = (math.isqrt(b * b + 4 * a * c) - b) // (2 * a)
+        while _n_params(n_in, n_h + 1, n_out, num_layers) <= budget:
+            n_h += 1
+        while _n_params(n_in, n_h, n_out, num_layers) > budget:
+            n_h -= 1
+        return n_h
+
+    assert check_largest_hidden(by_isqrt)
+
+
+@pytest.mark.parametrize("kappa", [1e-3, 3e-3, 1e-6])
+def test_a_register_of_any_small_enough_scale_passes(strict, kappa):
+    # within 10^-3 on inputs in [-2, 2]: kappa <= sqrt(3e-3 / (8 * 10)) ~ 6e-3 for (7, 1)
+    assert check_delayed_sum(lambda lags: _register(lags, kappa))
+
+
+def test_a_register_of_another_construction_passes(strict):
+    # no shift register's 1 / kappa: scale unit j by its own factor, undo it in W_y
+    def graded(lags):
+        n_h = max(lags) + 1
+        W_x = np.zeros((1, n_h))
+        W_x[0, 0] = 1e-4
+        W_s = np.diag(np.full(n_h - 1, 2.0), k=1)  # each move doubles the copy
+        W_y = np.zeros((n_h, 1))
+        for j in lags:
+            W_y[j, 0] = 1 / (1e-4 * 2.0**j)
+        return W_x, W_s, W_y
+
+    assert check_delayed_sum(graded)
+
+
+def test_a_register_too_coarse_for_the_stated_accuracy_fails_and_says_so(strict):
+    # kappa = 0.01: tanh takes up to 2.7e-3 off the sum for lags (7, 1), over 10^-3
+    with pytest.raises(helper.WrongAnswer, match="more than the 0.001"):
+        check_delayed_sum(lambda lags: _register(lags, 1e-2))
+
+
+def test_the_pages_no_one_pair_is_not_every_fooling_pair(strict):
+    def once_never(window):  # the page's pair: a 1 at step 1, or none, then zeros
+        w = len(window)
+        return np.r_[1, np.zeros(w, dtype=int)], np.zeros(w + 1, dtype=int)
+
+    with pytest.raises(helper.WrongAnswer, match="end in the given window"):
+        check_fooling_pairs(once_never, once_never)
+    with pytest.raises(helper.WrongAnswer, match="seen pair"):  # parity's pair for "seen"
+        check_fooling_pairs(_parity_pair, _parity_pair)
+    with pytest.raises(helper.WrongAnswer, match="parity pair"):  # "seen"'s, for parity
+        check_fooling_pairs(_seen_pair, _seen_pair)
+    with pytest.raises(helper.WrongAnswer, match="w \\+ 1"):  # a longer pair
+        check_fooling_pairs(lambda w: (np.r_[0, 0, w], np.r_[1, 0, w]), _seen_pair)
+    with pytest.raises(helper.WrongAnswer, match="same answer"):  # no flip in front
+        check_fooling_pairs(lambda w: (np.r_[0, w], np.r_[0, w]), _seen_pair)
