@@ -242,6 +242,10 @@ def test_truncated_check_rejects_one_step_and_full_answers_and_accepts_the_solut
     assert not _strict_verdict(check_truncated, lambda x, d, p, q: _bptt_E_T(x, d, p, 1))
     assert not _strict_verdict(check_truncated,
                                lambda x, d, p, q: _bptt_E_T(x, d, p, len(x)))
+    # q = T - 1 taken for the full sweep (W_s's first use multiplies s_0 = 0, W_x's not)
+    assert not _strict_verdict(
+        check_truncated,
+        lambda x, d, p, q: _bptt_E_T(x, d, p, len(x) if q == len(x) - 1 else q))
 
 
 def _forward_two(w, x):
