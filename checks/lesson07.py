@@ -19,9 +19,11 @@ from torch.nn.utils.rnn import PackedSequence, pack_sequence
 import helper
 from helper import check
 
-# Sizes the lesson never shows (it counts a two-layer bidirectional GRU with 16 inputs
-# and 32 units in the open).
-_BIGRU_CASES = [(3, 5, 1), (16, 32, 2), (4, 7, 3), (1, 1, 1), (10, 2, 4)]
+# LSTMs of sizes the lesson never shows (it counts a two-layer bidirectional GRU with 16
+# inputs and 32 units in the open): (n_in, n_h, num_layers, bidirectional, proj_size)
+_LSTM_CASES = [(3, 5, 1, False, 0), (3, 5, 1, True, 0), (12, 20, 2, True, 0),
+               (4, 7, 3, False, 0), (4, 7, 1, False, 3), (6, 9, 2, True, 4),
+               (10, 8, 3, True, 2), (1, 1, 1, True, 0), (5, 6, 4, False, 5)]
 # Words of its own, longest first, with ties (the lesson packs MAKE, SYLLABLE, IS).
 _PACK_WORDS = [["RECURRENT", "NETWORKS", "PACKING", "READ", "WORD", "A"],
                ["QUEUE"], ["ZEBRA", "APPLE", "BY"]]
@@ -134,23 +136,27 @@ def check_mean_over_time(mean_over_time):
     return check(got, want, name=name, rtol=1e-6, atol=1e-9)
 
 
-def check_bigru_count(bigru_count):
-    """Exercise "The parameters of any bidirectional GRU": `bigru_count(n_in, n_h, layers)`.
+def check_lstm_count(lstm_count):
+    """Exercise "The parameters of any LSTM layer":
+    `lstm_count(n_in, n_h, num_layers, bidirectional, proj_size)`.
 
-    The reference is PyTorch's own count on GRUs of sizes the lesson never shows; an
-    answer that builds a layer to count does not answer the exercise.
+    The reference is PyTorch's own count on LSTMs of sizes the lesson never shows (one
+    and two directions, one to four layers, with and without a projection); an answer
+    that builds a layer to count does not answer the exercise. The first page's
+    bidirectional GRU formula, renamed, fails: an LSTM has four blocks.
     """
-    _callable(bigru_count, "bigru_count")
-    name = "parameters of bidirectional GRUs of several sizes"
-    source = helper.answer_source(bigru_count)
+    _callable(lstm_count, "lstm_count")
+    name = "parameters of LSTMs of several sizes, directions and projections"
+    source = helper.answer_source(lstm_count)
     if any(word in source for word in ("GRU(", "RNN(", "LSTM(", "parameters(", "summary(")):
-        return _refuse(name, "count from the sizes alone, without building a GRU")
+        return _refuse(name, "count from the sizes alone, without building an LSTM")
     try:
-        answers = [bigru_count(*case) for case in _BIGRU_CASES]
+        answers = [lstm_count(*case) for case in _LSTM_CASES]
     except Exception as exc:
         return _refuse(name, f"your function raised {type(exc).__name__}: {exc}")
     if any(a is None for a in answers):
         return check(None, 0, name=name)
-    expected = [sum(p.numel() for p in nn.GRU(*case, bidirectional=True).parameters())
-                for case in _BIGRU_CASES]
+    expected = [sum(p.numel() for p in nn.LSTM(n_in, n_h, layers, bidirectional=bi,
+                                               proj_size=proj).parameters())
+                for n_in, n_h, layers, bi, proj in _LSTM_CASES]
     return check(answers, expected, name=name, rtol=0, atol=0)

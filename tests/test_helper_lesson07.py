@@ -15,7 +15,7 @@ from torch.nn import functional as F
 from torch.nn.utils.rnn import PackedSequence
 
 import helper
-from checks.lesson07 import (check_bigru_count, check_mean_over_time, check_pack_by_hand,
+from checks.lesson07 import (check_lstm_count, check_mean_over_time, check_pack_by_hand,
                              check_word_mean_loss)
 
 
@@ -49,14 +49,18 @@ def mean_over_time(outputs, lengths):
     return (outputs * mask).sum(1) / lengths[:, None]
 
 
-def bigru_count(n_in, n_h, num_layers):
-    first = 6 * (n_in * n_h + n_h * n_h + 2 * n_h)
-    return first + (num_layers - 1) * 6 * (3 * n_h * n_h + 2 * n_h)
+def lstm_count(n_in, n_h, num_layers, bidirectional, proj_size):
+    dirs, r = 1 + bidirectional, proj_size or n_h      # r: the size of h_t
+    total = 0
+    for layer in range(num_layers):
+        n_read = n_in if layer == 0 else dirs * r
+        total += dirs * (4 * n_h * (n_read + r) + 8 * n_h + (proj_size > 0) * r * n_h)
+    return total
 
 
 @pytest.mark.parametrize("check, answer", [
     (check_word_mean_loss, word_mean_loss), (check_pack_by_hand, pack_by_hand),
-    (check_mean_over_time, mean_over_time), (check_bigru_count, bigru_count)])
+    (check_mean_over_time, mean_over_time), (check_lstm_count, lstm_count)])
 def test_check_accepts_a_right_answer(strict, check, answer):
     assert check(answer).ok
 
@@ -104,26 +108,54 @@ def mean_over_all_steps(outputs, lengths):  # divides by T, keeps the padding
     return outputs.mean(dim=1)
 
 
-def count_one_direction(n_in, n_h, num_layers):
-    return bigru_count(n_in, n_h, num_layers) // 2
+def count_one_direction(n_in, n_h, num_layers, bidirectional, proj_size):
+    return lstm_count(n_in, n_h, num_layers, False, proj_size)   # ignores the flag
 
 
-def count_from_the_page(n_in, n_h, num_layers):
-    # the first page's two-layer count with its names changed: layers 1 and 2 only
+def count_without_projection(n_in, n_h, num_layers, bidirectional, proj_size):
+    return lstm_count(n_in, n_h, num_layers, bidirectional, 0)   # proj_size ignored
+
+
+def count_projection_weight_only(n_in, n_h, num_layers, bidirectional, proj_size):
+    # adds W_hr but still reads n_h numbers back: the recurrent weight is (4 n_h, n_h)
+    dirs, extra = 1 + bidirectional, 0
+    if proj_size:
+        extra = num_layers * dirs * (proj_size * n_h + 4 * n_h * (n_h - proj_size))
+        extra += (num_layers - 1) * dirs * 4 * n_h * dirs * (n_h - proj_size)
+    return lstm_count(n_in, n_h, num_layers, bidirectional, proj_size) + extra
+
+
+def count_later_layers_read_one_direction(n_in, n_h, num_layers, bidirectional, proj_size):
+    # a later layer reads r numbers, not both directions' 2 r
+    dirs, r = 1 + bidirectional, proj_size or n_h
+    total = lstm_count(n_in, n_h, 1, bidirectional, proj_size)
+    per_later = 4 * n_h * (r + r) + 8 * n_h + (proj_size > 0) * r * n_h
+    return total + (num_layers - 1) * dirs * per_later
+
+
+def count_from_the_page(n_in, n_h, num_layers, bidirectional, proj_size):
+    # the first page's two-layer GRU count with its names changed, any depth
     layer_1 = 2 * 3 * (n_in * n_h + n_h * n_h + 2 * n_h)
     layer_2 = 2 * 3 * (2 * n_h * n_h + n_h * n_h + 2 * n_h)
-    return layer_1 + layer_2
+    return layer_1 + (num_layers - 1) * layer_2
+
+
+def count_from_the_page_with_four_blocks(n_in, n_h, num_layers, bidirectional, proj_size):
+    # the page's formula with 4 blocks for 3: right only for a bidirectional LSTM, no projection
+    layer_1 = 2 * 4 * (n_in * n_h + n_h * n_h + 2 * n_h)
+    layer_2 = 2 * 4 * (2 * n_h * n_h + n_h * n_h + 2 * n_h)
+    return layer_1 + (num_layers - 1) * layer_2
+
+
+def count_by_building(n_in, n_h, num_layers, bidirectional, proj_size):
+    return sum(p.numel() for p in torch.nn.LSTM(n_in, n_h, num_layers, bidirectional=bidirectional,
+                                                proj_size=proj_size).parameters())
 
 
 def mean_like_the_masked_loss(outputs, lengths):
     # the page's masked mean with its names changed: one number, not one row per sequence
     mask = torch.arange(outputs.shape[1])[None] < torch.as_tensor(lengths)[:, None]
     return (outputs * mask[..., None]).sum() / mask.sum()
-
-
-def count_by_building(n_in, n_h, num_layers):
-    return sum(p.numel() for p in torch.nn.GRU(n_in, n_h, num_layers,
-                                               bidirectional=True).parameters())
 
 
 @pytest.mark.parametrize("check, answer", [
@@ -136,15 +168,20 @@ def count_by_building(n_in, n_h, num_layers):
     (check_mean_over_time, mean_over_all_steps),
     (check_mean_over_time, lambda outputs, lengths: torch.zeros(outputs.shape[0], 1)),
     (check_mean_over_time, mean_like_the_masked_loss),
-    (check_bigru_count, count_one_direction), (check_bigru_count, count_by_building),
-    (check_bigru_count, count_from_the_page)])
+    (check_lstm_count, count_one_direction), (check_lstm_count, count_by_building),
+    (check_lstm_count, count_without_projection),
+    (check_lstm_count, count_projection_weight_only),
+    (check_lstm_count, count_later_layers_read_one_direction),
+    (check_lstm_count, count_from_the_page),
+    (check_lstm_count, count_from_the_page_with_four_blocks)])
 def test_check_rejects_a_wrong_answer(friendly, check, answer):
     assert not check(answer).ok
 
 
 @pytest.mark.parametrize("check, renamed, solution", [
     (check_word_mean_loss, page_masked_loss, word_mean_loss),
-    (check_bigru_count, count_from_the_page, bigru_count),
+    (check_lstm_count, count_from_the_page, lstm_count),
+    (check_lstm_count, count_from_the_page_with_four_blocks, lstm_count),
     (check_mean_over_time, mean_like_the_masked_loss, mean_over_time)])
 def test_a_renamed_visible_cell_fails_and_the_solution_passes(friendly, check, renamed,
                                                               solution):
@@ -159,7 +196,7 @@ def test_strict_mode_raises_on_a_wrong_answer(strict):
 
 
 def test_an_unanswered_exercise_is_not_right(friendly):
-    assert not check_bigru_count(lambda n_in, n_h, num_layers: None).ok
+    assert not check_lstm_count(lambda n_in, n_h, num_layers, bidirectional, proj_size: None).ok
     assert not check_word_mean_loss(lambda logits, targets, lengths: None).ok
 
 
@@ -172,7 +209,7 @@ def test_an_answer_that_raises_gets_a_verdict(friendly):
 
 @pytest.mark.parametrize("check, arg", [
     (check_word_mean_loss, "word_mean_loss"), (check_pack_by_hand, "pack_by_hand"),
-    (check_mean_over_time, "mean_over_time"), (check_bigru_count, "bigru_count")])
+    (check_mean_over_time, "mean_over_time"), (check_lstm_count, "lstm_count")])
 def test_a_value_instead_of_a_function_names_the_argument(check, arg):
     with pytest.raises(TypeError, match=arg):
         check(42)
