@@ -183,30 +183,37 @@ def check_stream_pass(stream_pass):
     return check(got, want, name=name, rtol=1e-4, atol=1e-7)
 
 
-def check_naive_formula(naive_mse_formula):
-    """Exercise "The naive forecast F steps ahead": `naive_mse_formula(R, P, F, nu)`.
+def check_naive_formula(mean2_mse_formula):
+    """Exercise "The two-value naive forecast F steps ahead": `mean2_mse_formula(R, P,
+    F, nu)`.
 
-    The learner's closed form for the naive forecast's expected MSE at horizon F, on a
-    sine of amplitude R and period P with noise of standard deviation nu, against the
-    check's own measurement: the clean waves' squared differences averaged over whole
-    periods (the check's own periods, amplitudes and horizons, F > 1 among them), plus
-    the noise's 2 nu^2 (two independent noise values).
+    The learner's closed form for the expected MSE of the forecast (x_t + x_{t-1}) / 2 of
+    x_{t+F}, on a sine of amplitude R and period P with noise of standard deviation nu,
+    against the check's own measurement: the clean waves' squared errors averaged over
+    whole periods (the check's own periods, amplitudes, phases and horizons), plus the
+    noise's part computed from the error's weights on the three noise values (1, -1/2,
+    -1/2: the sum of their squares times nu^2). The first page's last-value formula,
+    at one step or at F steps, is far off (its noise part alone is 2 nu^2).
     """
-    name = "the naive forecast's MSE at several horizons"
+    name = "the two-value naive forecast's MSE at several horizons"
     rng = helper.np_rng(408)
+    noise_weights = np.array([1.0, -0.5, -0.5])  # x_{t+F}, x_t, x_{t-1} in the error
     got, want = [], []
-    for P, F, nu in ((24, 1, 0.0), (24, 6, 0.1), (17, 5, 0.05), (30, 30, 0.2), (13, 20, 0.0)):
+    for P, F, nu in ((24, 1, 0.0), (24, 6, 0.1), (17, 5, 0.05), (30, 30, 0.2),
+                     (13, 20, 0.0), (9, 1, 0.3)):
         R = float(rng.uniform(0.5, 2.0))
         n_periods = 6
-        t = np.arange(n_periods * P + F)
+        t = np.arange(n_periods * P + F + 1)
         wave = R * np.sin(2 * np.pi * t / P + rng.uniform(0, 2 * np.pi))
-        answer = naive_mse_formula(R, P, F, nu)
+        answer = mean2_mse_formula(R, P, F, nu)
         if answer is None:
             return check(None, 0, name=name)
         got.append(float(answer))
-        pairs = wave[F:] - wave[:-F]  # whole periods of (x_{t+F} - x_t)
-        want.append(float(np.mean(pairs ** 2)) + 2 * nu ** 2)
-    # float64 sums over whole periods: the closed form holds to rounding (~1e-15)
+        forecast = (wave[1:-F] + wave[:-F - 1]) / 2  # (x_t + x_{t-1}) / 2, whole periods
+        errors = wave[F + 1:] - forecast  # x_{t+F} - forecast
+        want.append(float(np.mean(errors ** 2)) + nu ** 2 * float(np.sum(noise_weights ** 2)))
+    # float64 sums over whole periods: the closed form holds to rounding (~1e-15);
+    # rtol 1e-9 accepts float64 formulas written any way, and float32 is not asked for
     return check(got, want, name=name, rtol=1e-9, atol=1e-12)
 
 

@@ -278,16 +278,19 @@ def check_half_life(forget_bias_for_half_life):
         try:
             if isinstance(answer, torch.Tensor):
                 answer = answer.detach().cpu().double()
-            b_f = float(np.asarray(answer, dtype=float))  # float64: 333 steps amplify rounding
+            b_f = float(np.asarray(answer, dtype=float))  # the learner's value, as float64
         except (TypeError, ValueError, RuntimeError):
             return _refuse(name, f"return one number (the bias), got {type(answer).__name__}")
         if not math.isfinite(b_f):
             return _refuse(name, "your bias is NaN or infinite")
         got.append(_cell_fraction_left(b_f, q))  # measured with the learner's bias
-        as_gate.append(0 < b_f < 1 and abs(b_f ** q - 0.5) < 1e-9)
+        as_gate.append(0 < b_f < 1 and abs(b_f ** q - 0.5) < 1e-4)
     if all(as_gate):
         return _refuse(name, "that is the gate's value f; the exercise asks for its bias "
                              "b_f, with f = sigmoid(b_f)")
-    # the cell path alone: c_q = f^q c_0 exactly, up to rounding in float64
+    # the cell path alone: c_q = f^q c_0, measured in float64. A bias computed in float32
+    # is right too: f's rounding (half an ulp, 3e-8) grows q-fold over q steps, to about
+    # 1e-5 relative at q = 333, so the tolerance is 1e-4 (the statement says so); the
+    # slips are far outside it (tau = q for the half-life leaves e^-1, 26 % below a half)
     return helper.check(np.array(got), np.full(len(half_lives), 0.5), name=name,
-                        rtol=1e-9, atol=1e-12)
+                        rtol=1e-4, atol=0)

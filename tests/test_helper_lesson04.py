@@ -195,8 +195,27 @@ def _naive_copied(R, P, F, nu):   # page 1's one-step formula, renamed
     return 2 * R**2 * np.sin(np.pi / P) ** 2 + 2 * nu**2
 
 
-def _naive_solution(R, P, F, nu):
+def _naive_last_value_h(R, P, F, nu):   # page 1's derivation with omega F: last value
     return 2 * R**2 * np.sin(np.pi * F / P) ** 2 + 2 * nu**2
+
+
+def _naive_noise_slip(R, P, F, nu):   # the right clean part, the noise's 2 nu^2 kept
+    half = np.cos(np.pi / P)
+    return R**2 / 2 * (1 + half**2 - 2 * half * np.cos(2 * np.pi * (F + 0.5) / P)) + 2 * nu**2
+
+
+def _naive_solution(R, P, F, nu):
+    half = np.cos(np.pi / P)
+    return R**2 / 2 * (1 + half**2 - 2 * half * np.cos(2 * np.pi * (F + 0.5) / P)) + 1.5 * nu**2
+
+
+def _naive_other_form(R, P, F, nu):   # the same MSE written another way: |e^{iwF} - (1 + e^{-iw})/2|^2
+    w = 2 * np.pi / P
+    return R**2 / 2 * abs(np.exp(1j * w * F) - (1 + np.exp(-1j * w)) / 2) ** 2 + 1.5 * nu**2
+
+
+def test_the_naive_check_accepts_another_correct_form(strict):
+    assert lesson04.check_naive_formula(_naive_other_form).ok
 
 
 def _input_copied(values, device):   # page 1's as_tensor, its body renamed
@@ -213,7 +232,8 @@ _EXERCISES = [  # check, copied answer(s), solution
     (lesson04.check_gru_count, [_gru_copied], _gru_solution),
     (lesson04.check_train_step, [_step_copied], _step_solution),
     (lesson04.check_stream_pass, [_pass_copied, _pass_pair_only], _pass_solution),
-    (lesson04.check_naive_formula, [_naive_copied], _naive_solution),
+    (lesson04.check_naive_formula, [_naive_copied, _naive_last_value_h, _naive_noise_slip],
+     _naive_solution),
     (lesson04.check_input_tensor, [_input_copied], _input_solution),
 ]
 

@@ -149,6 +149,18 @@ def test_gru_original_check_names_a_flipped_update_gate():
     assert not verdict and "weighs the old state" in verdict.message
 
 
+def test_cell_checks_ask_for_float64_as_their_statements_say():
+    # the statements say "in float64" (the inputs are float64): a float32 answer is off
+    # by ~1e-7, far outside the checks' 1e-10
+    def peephole_f32(gates, c_prev, *peep):
+        return tuple(t.double() for t in peephole_update(gates.float(), c_prev.float(),
+                                                         *(p.float() for p in peep)))
+    def gru_f32(*args):
+        return gru_original(*(t.float() for t in args)).double()
+    assert not check_lstm_peephole(peephole_f32)
+    assert not check_gru_original(gru_f32)
+
+
 def test_gru_original_check_rejects_a_wrong_block_order():
     def order_znr(x, s, w_ih, w_hh, b_ih, b_hh):
         perm = lambda t: torch.cat([t.chunk(3)[i] for i in (1, 0, 2)])  # read r as z
@@ -176,6 +188,18 @@ def test_half_life_check_accepts_the_right_bias():
 def test_half_life_check_accepts_a_tensor_or_numpy_number():
     assert check_half_life(lambda q: torch.tensor(-math.log(2 ** (1 / q) - 1), dtype=torch.float64))
     assert check_half_life(lambda q: np.float64(-math.log(2 ** (1 / q) - 1)))
+
+
+def test_half_life_check_accepts_a_float32_answer():
+    # the statement allows float32: its rounding, amplified over q = 333 steps, is ~1e-5
+    assert check_half_life(lambda q: torch.logit(torch.tensor(0.5 ** (1 / q))))  # float32
+    assert check_half_life(lambda q: np.float32(np.log(np.float32(0.5 ** (1 / q))
+                                                       / (1 - np.float32(0.5 ** (1 / q))))))
+
+
+def test_half_life_check_names_the_gate_value_given_in_float32():
+    verdict = check_half_life(lambda q: np.float32(0.5 ** (1 / q)))
+    assert not verdict and "b_f" in verdict.message
 
 
 def test_half_life_check_rejects_the_time_constant_for_the_half_life():
