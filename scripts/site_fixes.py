@@ -99,7 +99,9 @@ def _is_widget_script(script, app) -> bool:
     """The widget manager's scripts (_config.yml's nb_ipywidgets_js) or the saved state."""
     name = str(getattr(script, "filename", script) or "")
     attributes = getattr(script, "attributes", {}) or {}
-    return attributes.get("type") == WIDGET_STATE or name in app.config.nb_ipywidgets_js
+    # Sphinx writes a relative script's name under _static/ ("_static/offline/require.js").
+    return attributes.get("type") == WIDGET_STATE or any(
+        name in (path, f"_static/{path}") for path in app.config.nb_ipywidgets_js)
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
