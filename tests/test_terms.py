@@ -46,12 +46,20 @@ def test_the_term_points_at_a_section_of_its_page(term):
     assert heading in headings(page), f"{term!r}: {page} has no heading {heading!r}"
 
 
-def test_the_search_index_puts_each_term_at_its_section():
-    index = (ROOT / "_build" / "html" / "searchindex.js").read_text(encoding="utf-8")
-    data = json.loads(index[index.index("(") + 1: index.rindex(")")])
-    entries = data["indexentries"]
+def test_the_built_site_maps_each_term_to_its_section():
+    """_static/course_terms.js (the search's scorer reads it) names, for every term, its
+    page and the id of a section that exists on that page."""
+    script = (ROOT / "_build" / "html" / "_static" / teaches.SCRIPT).read_text(encoding="utf-8")
+    table = json.loads(script[script.index("=") + 1: script.rindex(";")])
     for term, (page, _) in TERMS.items():
-        found = entries.get(term.lower())
-        assert found, f"{term!r} is not in the search index (run make book)"
-        docs = {data["docnames"][file] for file, _, main in found if main}
-        assert page in docs, f"{term!r} points at {docs}, not {page}"
+        assert term.lower() in table, f"{term!r} is not in {teaches.SCRIPT} (run make book)"
+        docname, anchor = table[term.lower()]
+        assert docname == page, f"{term!r} points at {docname}, not {page}"
+        html = (ROOT / "_build" / "html" / f"{page}.html").read_text(encoding="utf-8")
+        assert f'id="{anchor}"' in html, f"{term!r}: {page}.html has no section #{anchor}"
+
+
+def test_the_terms_script_is_lower_case_and_sorted():
+    script = teaches.terms_script({"b": {"GRU": "the-gru-cell"}, "a": {"forget gate": "x"}})
+    table = json.loads(script[script.index("=") + 1: script.rindex(";")])
+    assert table == {"gru": ["b", "the-gru-cell"], "forget gate": ["a", "x"]}

@@ -109,3 +109,31 @@
     forward();
   }
 })();
+
+// Search: the page and section that teach the query's term come first. Sphinx ranks a
+// page by the words it contains, so "forget gate" found lesson 3, which mentions it,
+// before lesson 5, which teaches it. COURSE_TERMS (_static/course_terms.js, written by
+// scripts/teaches.py from book/terms.yml) maps each term to its page and section; the
+// other values are Sphinx 7.4's own scores (searchtools.js uses this Scorer because it
+// is defined before searchtools.js loads).
+var Scorer = {
+  score: function (result) {
+    var docname = result[0], anchor = result[2], score = result[4];
+    if (typeof COURSE_TERMS === "undefined") { return score; }
+    var query = (new URLSearchParams(window.location.search).get("q") || "")
+      .toLowerCase().replace(/\s+/g, " ").trim();
+    var taught = COURSE_TERMS[query] || COURSE_TERMS[query.replace(/s$/, "")];
+    if (taught && docname === taught[0]) {
+      return score + (anchor === "#" + taught[1] ? 1000 : 900);
+    }
+    return score;
+  },
+  objNameMatch: 11,
+  objPartialMatch: 6,
+  objPrio: { 0: 15, 1: 5, 2: -5 },
+  objPrioDefault: 0,
+  title: 15,
+  partialTitle: 7,
+  term: 5,
+  partialTerm: 2,
+};
