@@ -35,10 +35,11 @@ __all__ = [
     "detach_state",
     "ds_dU",
     "encode_word",
-    "Evidence",
     "evidence",
+    "Evidence",
     "fmt",
     "forecaster_class",
+    "friendly_stop",
     "generate",
     "gru_params",
     "gru_step",
@@ -64,6 +65,7 @@ __all__ = [
     "n_syllables",
     "new_forecaster",
     "new_syllable_net",
+    "NotAnswered",
     "np_rng",
     "numerical_grad",
     "plot_loss",
@@ -88,6 +90,7 @@ __all__ = [
     "stack_seeds",
     "static_explorer",
     "StaticExplorer",
+    "STOP_MESSAGE",
     "style",
     "summary",
     "syllable_net_class",
@@ -1039,13 +1042,73 @@ def check(answer, expected, *, name="answer", rtol=1e-5, atol=1e-8, dtype=None,
     return verdict
 
 
+# The student edition (scripts/student.py) puts this line where each answer goes. Until the
+# learner replaces it, running the exercise stops Run All with one line (`NotAnswered`).
+STOP_MESSAGE = "Replace this line with your answer, then run the cell."
+
+
+class NotAnswered(BaseException):
+    """An exercise still holds the student edition's stub (STOP_MESSAGE).
+
+    A BaseException, like KeyboardInterrupt, so that no check turns it into a verdict: it
+    stops Run All at the first unanswered exercise, and in Jupyter it shows one line
+    (`friendly_stop`), not a traceback.
+    """
+
+    def __init__(self, name: str = "this exercise"):
+        super().__init__(f"{name}: not answered yet. Replace the two lines under "
+                         "# YOUR CODE HERE with your answer, then run this cell again.")
+
+
+def _unanswered(exc) -> bool:
+    return isinstance(exc, NotImplementedError) and STOP_MESSAGE in str(exc)
+
+
+def friendly_stop(shell=None) -> bool:
+    """In IPython/Jupyter, show an unanswered exercise as one line, not a traceback.
+
+    Introduced with the student edition; helper calls it when it is imported. An
+    exception of any other kind keeps IPython's usual traceback. Returns whether it was
+    installed (False outside IPython).
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+
+    def handler(self, etype, value, tb, tb_offset=None):
+        # IPython records the error (Run All stops) and leaves the showing to the handler.
+        if isinstance(value, NotAnswered) or _unanswered(value):
+            message = str(value) if isinstance(value, NotAnswered) else str(NotAnswered())
+            self._showtraceback(etype, value, [f"\u23f8 {message}"])  # one line, no frames
+        else:
+            self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+
+    shell.set_custom_exc((NotAnswered, NotImplementedError), handler)
+    return True
+
+
+friendly_stop()
+
+
 def wrong_answer(name: str, message: str, *, strict=None) -> Verdict:
     """A wrong verdict about how an answer was made, not its value; raises like `check`.
 
     Introduced in lesson 1's checks (checks/): for an answer that raised, built a model
     where the exercise asks for a count, or used what the exercise forbids. In strict
-    mode (the book build and the tests) it raises `WrongAnswer`.
+    mode (the book build and the tests) it raises `WrongAnswer`. Called while the
+    learner's function raised the student edition's stub, it raises `NotAnswered`
+    instead: the exercise is not wrong, it is not answered yet.
     """
+    import sys
+
+    if _unanswered(sys.exc_info()[1]):
+        raise NotAnswered(name) from None
     verdict = Verdict(False, f"{name}: {message}")
     if _strict_default() if strict is None else strict:
         raise WrongAnswer(f"✗ {verdict.message} (a published solution must be correct)")

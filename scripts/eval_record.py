@@ -68,6 +68,33 @@ def _write(app: Sphinx, doctree) -> None:
     (folder / f"{path.stem}.json").write_text(json.dumps(record, indent=0), encoding="utf-8")
 
 
+def recorded_values(nb, path, evals_dir):
+    """The {eval} values the book build showed (scripts/eval_record.py), as {id(markdown cell): {expression: text}}
+    (what scripts/slides.py and scripts/student.py use); None when there is no record for this very notebook (missing,
+    or the notebook changed since the build) or it lacks an expression the deck needs."""
+    record_path = Path(evals_dir) / f"{Path(path).stem}.json"
+    if not record_path.is_file():
+        return None
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    if record.get("sha256") != hashlib.sha256(Path(path).read_bytes()).hexdigest():
+        return None
+    queues = {}
+    for expression, text in record.get("values", []):
+        queues.setdefault(expression, []).append(text)
+    values = {}
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for expression in re.findall(r"\{eval\}`([^`]*)`", cell.source):
+            queue = queues.get(expression)
+            if not queue:
+                return None
+            # The k-th time the lesson shows an expression, the k-th value the build recorded.
+            values.setdefault(id(cell), {})[expression] = queue.pop(0)
+    return values
+
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _wrap_retrieve)
     app.connect("env-before-read-docs", lambda app, env, docnames: [_start(app, env, d) for d in docnames])

