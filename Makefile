@@ -16,7 +16,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test test-latest test-seeds test-vectorfree lab bench student slides data normalize nbgrader-course clean
+.PHONY: book test test-latest test-seeds test-vectorfree lab lab-source bench student slides data normalize nbgrader-course clean
 
 # A wrong published solution fails the build and the tests: helper.check raises
 # instead of printing its verdict when this is set (never in the student edition).
@@ -98,9 +98,19 @@ test-latest: $(NODE_STAMP)
 	RNN_COURSE_CLAIMS_DIR=$(CLAIMS)/latest $(LATEST)/bin/python $(LESSONS_UNDER_NBVAL)
 	test ! -d $(CLAIMS)/native || $(COMPARE) $(CLAIMS)/latest
 
-# Lab serves the repository (so a lesson's link to ../book/notation.md opens) and starts
-# in lessons/; learners get check's friendly verdicts, not strict mode.
-lab: $(STAMP) $(NODE_STAMP)
+# A learner's JupyterLab: the student edition (answer cells open, the book's numbers in
+# the text) with the worked solutions in solutions/, in lab/. It is made once: make lab
+# never overwrites a notebook there (your work is kept; delete one to get it fresh).
+# Learners get check's friendly verdicts, not strict mode.
+LEARN := lab
+lab: book
+	$(BIN)/python scripts/student.py --solutions --keep --out $(LEARN)
+	RNN_COURSE_STRICT= $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)/$(LEARN)
+
+# The lessons' sources in JupyterLab, for an author or a teacher demonstrating: Lab serves
+# the repository (so a lesson's link to ../book/notation.md opens) and starts in lessons/;
+# the solutions are folded.
+lab-source: $(STAMP) $(NODE_STAMP)
 	RNN_COURSE_STRICT= $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/lessons
 
 # After editing a lesson: the metadata JupyterLab and nbgrader read (solutions folded,

@@ -1084,7 +1084,7 @@ def friendly_stop(shell=None) -> bool:
         # IPython records the error (Run All stops) and leaves the showing to the handler.
         if isinstance(value, NotAnswered) or _unanswered(value):
             message = str(value) if isinstance(value, NotAnswered) else str(NotAnswered())
-            self._showtraceback(etype, value, [f"\u23f8 {message}"])  # one line, no frames
+            self._showtraceback(etype, value, [message])  # one line, no frames
         else:
             self.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return None

@@ -353,6 +353,56 @@ def copy_support_files(out_dir):
 
 
 EVALS = ROOT / "_build" / "evals"  # the book build's {eval} values (scripts/eval_record.py)
+SOLUTIONS = "solutions"  # the learner's edition: the worked solutions, one notebook per page
+STUCK = "*Stuck? The worked solution is in [{target}]({target}).*"
+
+
+def solutions_notebook(nb, name, values=None, numbers=None):
+    """The worked solutions of one lesson page (a NotebookNode), or None if it has none:
+    per exercise its heading, the explanation and the answer's code (as a code block, so
+    that running this notebook changes nothing in a lesson's kernel)."""
+    cells, title = [], None
+    label_of = {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heading = re.search(r"^# (.+)$", cell.source, re.M)
+            title = title or (heading.group(1).strip() if heading else None)
+    inside = None
+    for cell in nb.cells:
+        start = re.search(r"\{solution-start\}[ \t]*(\S+)", cell.source)
+        if start:
+            inside = start.group(1)
+            exercise = (numbers or {}).get(inside, "Exercise")
+            cells.append(nbformat.v4.new_markdown_cell(f"## {exercise}"))
+            continue
+        if "{solution-end}" in cell.source:
+            inside = None
+            continue
+        if inside is None:
+            continue
+        if cell.cell_type == "markdown":
+            text = plain_markdown(cell.source, (values or {}).get(id(cell)), numbers)
+            if text.strip():
+                cells.append(nbformat.v4.new_markdown_cell(text))
+        elif cell.cell_type == "code":
+            code = "\n".join(line for line in cell.source.split("\n")
+                             if BEGIN not in line and END not in line)
+            cells.append(nbformat.v4.new_markdown_cell(f"```python\n{code.strip()}\n```"))
+    if not cells:
+        return None
+    intro = (f"# Solutions: {title or name}\n\nThe worked solutions of the exercises of "
+             f"[{name}](../{name}). Try each exercise first: the check in the lesson tells you "
+             "what is wrong without giving the answer away.")
+    out = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(intro)] + cells)
+    out.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return out
+
+
+def point_to_solutions(nb, target) -> None:
+    """After each exercise's statement, a line that says where its worked solution is."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and re.search(r"^\*\*Exercise \d+\.\d+", cell.source, re.M):
+            cell.source = cell.source.rstrip("\n") + "\n\n" + STUCK.format(target=target)
 
 
 def _recorded_values():
@@ -364,29 +414,43 @@ def _recorded_values():
     return module.recorded_values
 
 
-def build(notebooks, out_dir, evals_dir=EVALS):
+def build(notebooks, out_dir, evals_dir=EVALS, solutions=False, keep=False):
     """Write the student edition of `notebooks` (paths) into `out_dir`; return the paths.
 
     The prose shows the numbers of the last `make book` that built each notebook as it is
-    now; a notebook changed since then keeps its {eval} expressions as code (a warning)."""
+    now; a notebook changed since then keeps its {eval} expressions as code (a warning).
+    `solutions`: the learner's edition (`make lab`): the worked solutions go in
+    `solutions/`, and each exercise says where. `keep`: a notebook already in `out_dir`
+    is left as it is (a learner's work); the files beside them are refreshed."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     recorded_values = _recorded_values()
     numbers = exercise_numbers(LESSONS.glob("*.ipynb"))
     written = []
+
+    def write(nb, target):
+        if keep and target.exists():
+            return
+        nbformat.validate(nb)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+        written.append(target)
+
     for path in map(Path, notebooks):
         nb = nbformat.read(path, as_version=4)
         values = recorded_values(nb, path, evals_dir)
         if values is None and any("{eval}" in c.source for c in nb.cells if c.cell_type == "markdown"):
             print(f"{path.name}: not built by `make book` as it is now; its prose shows code, not numbers")
         student = student_notebook(nb, path.name, values, numbers)
-        nbformat.validate(student)
-        target = out_dir / path.name
-        nbformat.write(student, target)
-        written.append(target)
+        if solutions:
+            worked = solutions_notebook(nb, path.name, values, numbers)
+            if worked is not None:
+                write(worked, out_dir / SOLUTIONS / path.name)
+                point_to_solutions(student, f"{SOLUTIONS}/{path.name}")
+        write(student, out_dir / path.name)
     copy_support_files(out_dir)
     copy_data_sets(out_dir)
-    nbformat.write(notation_notebook(), out_dir / "notation.ipynb")
+    write(notation_notebook(), out_dir / "notation.ipynb")
     title = re.search(r'^title:\s*"?(.*?)"?\s*$', (ROOT / "_config.yml").read_text(), re.M)
     torch_pin = re.search(r"^torch==(\S+)", (ROOT / "requirements.txt").read_text(), re.M)
     (out_dir / "README.md").write_text(README.format(
@@ -499,12 +563,16 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "student")
     parser.add_argument("--nbgrader", type=Path, metavar="COURSE",
                         help="write an nbgrader course into COURSE instead")
+    parser.add_argument("--solutions", action="store_true",
+                        help="the learner's edition (make lab): worked solutions in solutions/")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave a notebook already in --out as it is (a learner's work)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted(LESSONS.glob("*.ipynb"))
     if args.nbgrader:
         paths = nbgrader_course(notebooks, args.nbgrader)
     else:
-        paths = build(notebooks, args.out)
+        paths = build(notebooks, args.out, solutions=args.solutions, keep=args.keep)
     for path in paths:
         print(f"wrote {path}")
 

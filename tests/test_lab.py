@@ -10,6 +10,7 @@ aborted and recorded. Without Chromium it skips (it fails in CI: tests/conftest.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -30,12 +31,13 @@ from _shared import load_script as _load_script
 
 
 normalize = _load_script("normalize_notebooks")
+student = _load_script("student")
 
 
 def lab_root() -> Path:
-    """The folder `make lab` serves: the Makefile's `jupyter lab` line names it, or sets
-    `--ServerApp.root_dir`."""
-    recipe = re.search(r"^lab:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    """The folder `make lab-source` serves (the lessons' sources): the Makefile's `jupyter
+    lab` line names it, or sets `--ServerApp.root_dir`."""
+    recipe = re.search(r"^lab-source:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
     line = next((l for l in recipe.group(1).splitlines() if "jupyter lab" in l), "") if recipe else ""
     root = re.search(r"root_dir[= ]\"?([^\s\"]+)", line)
     if root:
@@ -196,15 +198,10 @@ def lab_lesson():
     return next(p for p in LESSONS if "{solution-start}" in p.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def lab_server(tmp_path_factory, browser):
-    """JupyterLab on 127.0.0.1 serving a normalized copy of one lesson; yields (url, dir)."""
-    home = tmp_path_factory.mktemp("lab")
-    served = home / "lessons"
-    served.mkdir()
-    lesson = lab_lesson()
-    nb = normalize.normalize(nbformat.read(lesson, 4), normalize.exercise_number(lesson))
-    nbformat.write(nb, served / lesson.name)
+@contextlib.contextmanager
+def running_lab(home, served, *extra):
+    """JupyterLab on 127.0.0.1 serving `served` (its settings, runtime and workspaces in
+    `home`); yields its URL."""
     for rel, settings in LAB_SETTINGS.items():
         target = home / "settings" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -220,7 +217,7 @@ def lab_server(tmp_path_factory, browser):
          "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
          "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={served}",
          "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *extra],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -233,7 +230,7 @@ def lab_server(tmp_path_factory, browser):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("JupyterLab did not start:\n" + (home / "lab.log").read_text()[-3000:])
                 time.sleep(0.5)
-        yield url, lesson, nb
+        yield url
     finally:
         proc.terminate()
         try:
@@ -241,6 +238,19 @@ def lab_server(tmp_path_factory, browser):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory, browser):
+    """JupyterLab on 127.0.0.1 serving a normalized copy of one lesson; yields (url, dir)."""
+    home = tmp_path_factory.mktemp("lab")
+    served = home / "lessons"
+    served.mkdir()
+    lesson = lab_lesson()
+    nb = normalize.normalize(nbformat.read(lesson, 4), normalize.exercise_number(lesson))
+    nbformat.write(nb, served / lesson.name)
+    with running_lab(home, served) as url:
+        yield url, lesson, nb
 
 
 @pytest.fixture(scope="module")
@@ -317,3 +327,96 @@ def test_lab_loads_nothing_from_outside_and_logs_no_error(lab_page):
     page.wait_for_timeout(1000)
     assert not problems["external"], f"JupyterLab requested: {problems['external']}"
     assert not problems["console"], f"console errors: {problems['console']}"
+
+
+# -- the learner's JupyterLab (`make lab`): the student edition with solutions/ -------------
+
+SCREENS = ROOT / "_build" / "screens"  # what the learner saw, kept for a look
+
+
+@pytest.fixture(scope="module")
+def learner_lab(tmp_path_factory, browser):
+    """`make lab`'s folder for the first lesson with exercises, open in JupyterLab with every
+    cell rendered; yields (page, notebook, problems)."""
+    home = tmp_path_factory.mktemp("learner")
+    served = home / "lab"
+    lesson = lab_lesson()
+    student.build([lesson], served, solutions=True)
+    nb = nbformat.read(served / lesson.name, 4)
+    with running_lab(home, served, "--LabApp.expose_app_in_browser=True") as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        problems = {"external": [], "console": []}
+
+        def route(route):
+            if route.request.url.startswith((url, "data:", "blob:")):
+                route.continue_()
+            else:
+                problems["external"].append(route.request.url)
+                route.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda msg: msg.type == "error" and problems["console"].append(msg.text))
+        page.goto(url + f"lab/tree/{lesson.name}", wait_until="load")
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        deadline = time.monotonic() + 90
+        while cells.count() < len(nb.cells) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert cells.count() == len(nb.cells), "JupyterLab did not show every cell of the lesson"
+        page.locator(".jp-MarkdownCell :is(.myst, .jp-RenderedMarkdown)").get_by_text(re.compile(r"Exercise \d+\.1:")).first.wait_for(
+            timeout=60_000)
+        page.wait_for_timeout(1000)  # the other markdown cells render too
+        yield page, nb, problems
+        context.close()
+
+
+def _exercise_cells(nb):
+    """(statement cell, answer cell) indexes of each exercise of a student-edition notebook."""
+    statements = [i for i, c in enumerate(nb.cells)
+                  if c.cell_type == "markdown" and re.search(r"^\*\*Exercise \d+\.\d+", c.source, re.M)]
+    answers = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and student.STOP_LINE in c.source]
+    assert statements and len(statements) == len(answers)
+    return list(zip(statements, answers))
+
+
+def test_the_learner_sees_each_exercise_as_an_exercise(learner_lab):
+    """Its statement (numbered as on the website, no MyST shown raw), where the worked
+    solution is, and an open answer cell with the stub and the check."""
+    page, nb, problems = learner_lab
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    for k, (statement, answer) in enumerate(_exercise_cells(nb), 1):
+        shown = cells.nth(statement).locator(":is(.myst, .jp-RenderedMarkdown)").first.inner_text()
+        assert re.search(rf"Exercise \d+\.{k}:", shown), shown[:200]
+        assert "Stuck?" in shown
+        link = cells.nth(statement).locator("a", has_text="solutions/")
+        assert link.count() == 1
+        answer_cell = cells.nth(answer)
+        assert answer_cell.locator(".jp-InputPlaceholder").count() == 0, f"exercise {k}: answer cell folded"
+        code = answer_cell.locator(".jp-InputArea").inner_text()
+        assert "# YOUR CODE HERE" in code and "check_" in code
+    body = "\n".join(page.locator(".jp-MarkdownCell :is(.myst, .jp-RenderedMarkdown)").all_inner_texts()
+                     + page.locator(".jp-InputArea").all_inner_texts())
+    for raw in ("```{", "{solution", ":label:", "{eval}", "BEGIN SOLUTION", "numbering:"):
+        assert raw not in body, f"{raw!r} shows in JupyterLab"
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    statement, answer = _exercise_cells(nb)[0]
+    cells.nth(statement).scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENS / "learner-lab-exercise.png"))
+    assert not problems["external"], problems["external"]
+
+
+def test_run_all_stops_at_the_first_exercise_with_one_line(learner_lab):
+    page, nb, problems = learner_lab
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    statement, answer = _exercise_cells(nb)[0]
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(answer)
+    error = cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    error.first.wait_for(timeout=180_000)
+    text = error.first.inner_text().strip()
+    assert "not answered yet" in text and len(text.splitlines()) == 1, text
+    cell.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENS / "learner-lab-stop.png"))
+    # Run All stopped there: the next exercise's cell has not run
+    if len(_exercise_cells(nb)) > 1:
+        later = page.locator(".jp-Notebook .jp-Cell").nth(_exercise_cells(nb)[1][1])
+        assert later.locator(".jp-OutputArea-output").count() == 0
