@@ -151,7 +151,7 @@ def test_solutions_are_marked_so_none_can_leak(path):
 
 def test_every_lesson_has_a_student_notebook_and_what_it_imports(out_dir):
     assert not BUILD_ERRORS, f"scripts/student.py refuses lessons: {BUILD_ERRORS}"
-    assert sorted(p.name for p in out_dir.glob("*.ipynb")) == [p.name for p in LESSONS]
+    assert sorted(p.name for p in out_dir.glob("*.ipynb")) == sorted([p.name for p in LESSONS] + ["notation.ipynb"])
     assert (out_dir / "helper.py").read_text() == (ROOT / "helper.py").read_text()
     for module in (ROOT / "checks").glob("*.py"):
         assert (out_dir / "checks" / module.name).read_text() == module.read_text()
