@@ -49,6 +49,11 @@
   function untex(text) {
     return text
       .replace(/\\[()\[\]]/g, "")
+      .replace(/\\frac\{([^{}]*)\}\{([^{}]*)\}/g, "($1)/($2)")
+      .replace(/\\sqrt\{([^{}]*)\}/g, "\u221a($1)")
+      .replace(/\\pm\b/g, "\u00b1")
+      .replace(/\\(ln|log|exp|sin|cos|tanh|max|min)\b/g, "$1 ")
+      .replace(/\\[,;!]/g, " ")
       .replace(/\\(?:operatorname|mathrm|mathbf|text)\{([^}]*)\}/g, "$1")
       .replace(/\\([a-zA-Z]+)/g, "$1")
       .replace(/[{}]/g, "");
