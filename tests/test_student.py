@@ -575,3 +575,23 @@ def test_trivial_answers_replace_the_stub():
     assert answer_names(solution_region(answer)[1]) == ["W", "a", "b", "c"]
     assert trivial_source(handout, answer, "none").startswith("W = __triv_make('none', __triv_ns['W'])\n")
     assert reference_code(answer).count("check_w") == 0
+
+
+def test_make_lab_keeps_a_learner_s_work_and_adds_the_solutions(tmp_path):
+    """`make lab` (student.py --solutions --keep): the worked solutions go in solutions/,
+    each exercise says where, and a second run leaves an edited notebook as it is."""
+    lesson = WITH_EXERCISES[0]
+    student.build([lesson], tmp_path, solutions=True)
+    handout = nbformat.read(tmp_path / lesson.name, 4)
+    worked = nbformat.read(tmp_path / student.SOLUTIONS / lesson.name, 4)
+    stuck = [c for c in handout.cells if c.cell_type == "markdown" and "Stuck?" in c.source]
+    assert len(stuck) == len(exercise_headings(handout)) > 0
+    assert f"({student.SOLUTIONS}/{lesson.name})" in stuck[0].source
+    text = "\n".join(c.source for c in worked.cells)
+    assert "BEGIN SOLUTION" not in text and "{solution" not in text
+    assert len(re.findall(r"^## Exercise \d+\.\d+", text, re.M)) == len(stuck)
+    handout.cells[0].source = "my own notes"
+    nbformat.write(handout, tmp_path / lesson.name)
+    student.build([lesson], tmp_path, solutions=True, keep=True)
+    assert nbformat.read(tmp_path / lesson.name, 4).cells[0].source == "my own notes"
+    assert (tmp_path / "helper.py").read_text() == (ROOT / "helper.py").read_text()
