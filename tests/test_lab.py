@@ -253,10 +253,11 @@ def lab_server(tmp_path_factory, browser):
         yield url, lesson, nb
 
 
-@pytest.fixture(scope="module")
-def lab_page(browser, lab_server):
-    """The lesson open in JupyterLab, every cell rendered; yields (page, nb, problems)."""
-    url, lesson, nb = lab_server
+@contextlib.contextmanager
+def lab_notebook(browser, url, name, n_cells):
+    """Notebook `name` open in JupyterLab at `url`, every one of its `n_cells` cells in the
+    page; every request that does not go to that server is aborted and recorded. Yields
+    (page, problems)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     problems = {"external": [], "console": []}
 
@@ -271,16 +272,26 @@ def lab_page(browser, lab_server):
     page = context.new_page()
     page.on("console", lambda msg: msg.type == "error" and problems["console"].append(msg.text))
     page.on("pageerror", lambda exc: problems["console"].append(f"uncaught: {exc}"))
-    page.goto(url + f"lab/tree/{lesson.name}", wait_until="load")
+    page.goto(url + f"lab/tree/{name}", wait_until="load")
     cells = page.locator(".jp-Notebook .jp-Cell")
     deadline = time.monotonic() + 90
-    while cells.count() < len(nb.cells) and time.monotonic() < deadline:
+    while cells.count() < n_cells and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert cells.count() == len(nb.cells), "JupyterLab did not show every cell of the lesson"
-    if normalize.exercise_number(lesson) is not None:  # jupyterlab-myst has drawn the exercises
-        page.get_by_text(re.compile(r"Exercise \d+\.1\b")).first.wait_for(timeout=60_000)
-    yield page, nb, problems
-    context.close()
+    assert cells.count() == n_cells, "JupyterLab did not show every cell of the lesson"
+    try:
+        yield page, problems
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, lab_server):
+    """The lesson open in JupyterLab, every cell rendered; yields (page, nb, problems)."""
+    url, lesson, nb = lab_server
+    with lab_notebook(browser, url, lesson.name, len(nb.cells)) as (page, problems):
+        if normalize.exercise_number(lesson) is not None:  # jupyterlab-myst has drawn the exercises
+            page.get_by_text(re.compile(r"Exercise \d+\.1\b")).first.wait_for(timeout=60_000)
+        yield page, nb, problems
 
 
 def test_lab_hides_every_solution_cell(lab_page):
@@ -343,31 +354,12 @@ def learner_lab(tmp_path_factory, browser):
     lesson = lab_lesson()
     student.build([lesson], served, solutions=True)
     nb = nbformat.read(served / lesson.name, 4)
-    with running_lab(home, served, "--LabApp.expose_app_in_browser=True") as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        problems = {"external": [], "console": []}
-
-        def route(route):
-            if route.request.url.startswith((url, "data:", "blob:")):
-                route.continue_()
-            else:
-                problems["external"].append(route.request.url)
-                route.abort()
-
-        context.route("**/*", route)
-        page = context.new_page()
-        page.on("console", lambda msg: msg.type == "error" and problems["console"].append(msg.text))
-        page.goto(url + f"lab/tree/{lesson.name}", wait_until="load")
-        cells = page.locator(".jp-Notebook .jp-Cell")
-        deadline = time.monotonic() + 90
-        while cells.count() < len(nb.cells) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert cells.count() == len(nb.cells), "JupyterLab did not show every cell of the lesson"
-        page.locator(".jp-MarkdownCell :is(.myst, .jp-RenderedMarkdown)").get_by_text(re.compile(r"Exercise \d+\.1:")).first.wait_for(
-            timeout=60_000)
+    with running_lab(home, served, "--LabApp.expose_app_in_browser=True") as url, \
+            lab_notebook(browser, url, lesson.name, len(nb.cells)) as (page, problems):
+        page.locator(".jp-MarkdownCell :is(.myst, .jp-RenderedMarkdown)").get_by_text(
+            re.compile(r"Exercise \d+\.1:")).first.wait_for(timeout=60_000)
         page.wait_for_timeout(1000)  # the other markdown cells render too
         yield page, nb, problems
-        context.close()
 
 
 def _exercise_cells(nb):

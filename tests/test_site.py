@@ -566,12 +566,18 @@ def test_one_search_box_and_a_favicon(visit):
     assert icon.count() >= 1, "no favicon"
 
 
-def test_search_excerpts_show_no_raw_tex(open_page):
+def search(open_page, query, excerpts=True):
+    """The search page for `query`, its results shown (and, with `excerpts`, filled in)."""
     v = open_page()
-    v.goto("search.html?q=recurrent+weights")
-    results = v.page.locator("#search-results ul.search li")
-    results.first.wait_for(timeout=15000)
-    v.page.wait_for_timeout(1500)  # excerpts are filled in after the titles
+    v.goto("search.html?q=" + query.replace(" ", "+"))
+    v.page.locator("#search-results ul.search li").first.wait_for(timeout=15000)
+    if excerpts:
+        v.page.wait_for_timeout(1500)  # excerpts are filled in after the titles
+    return v
+
+
+def test_search_excerpts_show_no_raw_tex(open_page):
+    v = search(open_page, "recurrent weights")
     text = v.page.locator("#search-results").inner_text()
     assert not re.search(r"\\\(|\\\)|\\\[|\\\]|\\[a-zA-Z]+\{", text), \
         f"raw TeX in search excerpts: {text[:500]}"
@@ -582,22 +588,15 @@ def test_search_excerpts_show_no_raw_tex(open_page):
                                          ("truncated BPTT", "03_backprop_through_time_part2")])
 def test_search_ranks_the_lesson_that_teaches_a_term_first(open_page, query, page):
     """book/terms.yml: the section that teaches a term comes before pages that mention it."""
-    v = open_page()
-    v.goto("search.html?q=" + query.replace(" ", "+"))
-    results = v.page.locator("#search-results ul.search li a")
-    results.first.wait_for(timeout=15000)
-    first = results.first.get_attribute("href")
+    v = search(open_page, query, excerpts=False)
+    first = v.page.locator("#search-results ul.search li a").first.get_attribute("href")
     assert page in first, f"searching {query!r}: the first result is {first}, not {page}"
 
 
 def test_search_excerpts_are_prose(open_page):
     """An excerpt is a sentence of the lesson: not the page's buttons (".pdf"), its
     contents list, a code cell or an output."""
-    v = open_page()
-    v.goto("search.html?q=forget+gate")
-    results = v.page.locator("#search-results ul.search li")
-    results.first.wait_for(timeout=15000)
-    v.page.wait_for_timeout(1500)  # excerpts are filled in after the titles
+    v = search(open_page, "forget gate")
     excerpts = v.page.locator("#search-results ul.search li p.context").all_inner_texts()
     assert excerpts, "no excerpts"
     for text in excerpts:
