@@ -91,9 +91,8 @@ def _symbols(table_rows):
             yield sym.strip()
 
 
-def test_each_symbol_has_one_row_in_its_table():
-    """Within a table a symbol has one row; the gated cells' table may say more about
-    $s_t$ (the same state, computed by a gated cell)."""
+def symbol_tables():
+    """The rows of each symbol table of book/notation.md (before the crosswalk)."""
     main = NOTATION.read_text().split("## Crosswalk")[0]
     tables, rows = [], []
     for line in main.splitlines() + [""]:
@@ -102,6 +101,13 @@ def test_each_symbol_has_one_row_in_its_table():
         elif rows:
             tables.append(rows)
             rows = []
+    return tables
+
+
+def test_each_symbol_has_one_row_in_its_table():
+    """Within a table a symbol has one row; the gated cells' table may say more about
+    $s_t$ (the same state, computed by a gated cell)."""
+    tables = symbol_tables()
     assert len(tables) >= 2
     for rows in tables:
         seen = set()
@@ -170,14 +176,7 @@ def test_the_retired_symbols_are_caught():
 def test_no_symbol_has_rows_in_both_tables_but_the_state():
     """The main table and the gated cells' table do not give one symbol two meanings;
     only $s_t$ (the same state, computed by a gated cell) is in both."""
-    main = NOTATION.read_text().split("## Crosswalk")[0]
-    tables, rows = [], []
-    for line in main.splitlines() + [""]:
-        if line.startswith("| $"):
-            rows.append(line)
-        elif rows:
-            tables.append(rows)
-            rows = []
+    tables = symbol_tables()
     first, gated = set(_symbols(tables[0])), set(_symbols(tables[1]))
     assert first & gated == {"s_t"}
 
