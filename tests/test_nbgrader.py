@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -110,6 +111,17 @@ def test_the_released_notebook_has_no_solution_and_the_stop_line(course):
     assert len(stubs) == len(tests) >= 3
     assert (folder / "release" / assignment / "helper.py").exists()
     assert (folder / "release" / assignment / "checks" / f"lesson{name[:2]}.py").exists()
+
+
+def test_the_released_notebook_is_plain_markdown(course):
+    """No MyST directive, role or front matter shows raw in the released text: nbgrader's
+    notebooks open in any Jupyter, with or without jupyterlab-myst."""
+    folder, assignment, name = course
+    released = nbformat.read(folder / "release" / assignment / name, 4)
+    text = "\n".join(c.source for c in released.cells if c.cell_type == "markdown")
+    for myst in ("```{", ":::{", "{ref}`", "{numref}`", "{eval}`", "{glue", "numbering:", ":label:"):
+        assert myst not in text, f"raw MyST in the released {name}: {myst}"
+    assert re.search(r"^\*\*Exercise \d+\.\d+: ", text, re.M), "the exercises keep their numbered headings"
 
 
 def test_every_right_answer_gets_full_marks(course):
