@@ -2934,3 +2934,493 @@ CHAR_SETTINGS = {
     "SEED": 0,               # torch_seed of the main model's initial weights
     "THETA_SHOW": 0.8,       # the temperature of the samples shown
 }
+
+
+# ---------------------------------------------------------------------------
+# Lesson 8: sequence to sequence with attention (introduced in lesson 8)
+# ---------------------------------------------------------------------------
+# Spelling to sound: the data, the scores (edit distance, PER, WER), the encoder-decoder
+# with and without attention, its training loop and its decoders (greedy and beam). Both
+# pages of lesson 8 and scripts/lesson08_long_run.py import them from here.
+
+PHONE_PAD, PHONE_BOS, PHONE_EOS = 0, 1, 2   # phoneme indices 3 .. are the phonemes
+
+
+@dataclass
+class G2PData:
+    """Lesson 8's words and pronunciations (what `g2p_data` returns).
+
+    `words` (sorted) and `phones` (each a tuple of phonemes, stress digits removed) are
+    the data; `inventory` lists the phonemes (sorted); `train` and `test` are index
+    arrays into `words`, disjoint (split by word).
+    """
+
+    words: list
+    phones: list
+    inventory: list
+    train: np.ndarray
+    test: np.ndarray
+
+    @property
+    def phone_index(self) -> dict:
+        """phoneme -> its index (3 ..); 0, 1, 2 are padding, start and end."""
+        return {p: i + 3 for i, p in enumerate(self.inventory)}
+
+
+def strip_stress(phones: str) -> tuple:
+    """An ARPAbet pronunciation without its stress digits, as a tuple. Introduced in lesson 8.
+
+    >>> strip_stress("S IH1 L AH0 B AH0 L")
+    ('S', 'IH', 'L', 'AH', 'B', 'AH', 'L')
+    """
+    return tuple(p.rstrip("012") for p in phones.split())
+
+
+def g2p_data(cmu: dict, n_test: int = 2000, min_len: int = 2, max_len: int = 12,
+             seed: int = 0) -> G2PData:
+    """The words of `cmu` (load_cmudict) spelt with A to Z only, of `min_len` to `max_len`
+    letters, each with its first pronunciation without stress digits, split by word into
+    `n_test` test words and the rest for training (a seeded permutation, `np_rng(seed)`).
+
+    Introduced in lesson 8.
+
+    >>> d = g2p_data({"CAT": ["K AE1 T"], "DOG": ["D AO1 G"], "A": ["AH0"]}, n_test=1)
+    >>> d.words, len(d.train), len(d.test), d.inventory
+    (['CAT', 'DOG'], 1, 1, ['AE', 'AO', 'D', 'G', 'K', 'T'])
+    """
+    import re
+
+    if not 1 <= min_len <= max_len:
+        raise ValueError(f"need 1 <= min_len <= max_len, got {min_len}, {max_len}")
+    plain = re.compile("[A-Z]+")
+    words = sorted(w for w in cmu if plain.fullmatch(w) and min_len <= len(w) <= max_len)
+    if not 0 < n_test < len(words):
+        raise ValueError(f"n_test must be between 1 and {len(words) - 1}, got {n_test!r}")
+    phones = [strip_stress(cmu[w][0]) for w in words]
+    inventory = sorted({p for ph in phones for p in ph})
+    order = np_rng(seed).permutation(len(words))
+    return G2PData(words, phones, inventory, np.sort(order[n_test:]), np.sort(order[:n_test]))
+
+
+def edit_distance(a, b) -> int:
+    """The Levenshtein distance between two sequences: the fewest insertions, deletions
+    and substitutions that turn `a` into `b`. Introduced in lesson 8 (one row at a time).
+
+    >>> edit_distance("KITTEN", "SITTING")
+    3
+    """
+    prev = list(range(len(b) + 1))               # row 0: i insertions
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            row.append(min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = row
+    return prev[-1]
+
+
+def edit_distances(hyps, refs) -> np.ndarray:
+    """`edit_distance` of many pairs at once, as an int array (len(refs),).
+
+    Introduced in lesson 8. Pairs are grouped by their lengths and each group's table is
+    filled one cell at a time for the whole group (NumPy), a hundred times faster than a
+    Python loop over the pairs.
+    """
+    hyps, refs = [tuple(h) for h in hyps], [tuple(r) for r in refs]
+    if len(hyps) != len(refs):
+        raise ValueError(f"hyps and refs must have the same length, got {len(hyps)} and {len(refs)}")
+    out = np.zeros(len(refs), dtype=int)
+    groups: dict = {}
+    for k, (h, r) in enumerate(zip(hyps, refs)):
+        groups.setdefault((len(h), len(r)), []).append(k)
+    symbols: dict = {}
+    for (n, m), ks in groups.items():
+        if n == 0 or m == 0:
+            out[ks] = n + m
+            continue
+        H = np.array([[symbols.setdefault(s, len(symbols)) for s in hyps[k]] for k in ks])
+        R = np.array([[symbols.setdefault(s, len(symbols)) for s in refs[k]] for k in ks])
+        prev = np.tile(np.arange(m + 1), (len(ks), 1))       # (G, m + 1)
+        for i in range(1, n + 1):
+            row = np.empty_like(prev)
+            row[:, 0] = i
+            sub = prev[:, :-1] + (H[:, i - 1:i] != R)       # (G, m)
+            best = np.minimum(prev[:, 1:] + 1, sub)
+            for j in range(1, m + 1):                        # insertions chain along j
+                row[:, j] = np.minimum(best[:, j - 1], row[:, j - 1] + 1)
+            prev = row
+        out[ks] = prev[:, -1]
+    return out
+
+
+def per_wer(hyps, refs) -> tuple:
+    """Phoneme error rate (edit distances summed over the words, divided by the reference
+    phonemes) and word error rate (the share of words not exactly right).
+
+    Introduced in lesson 8.
+
+    >>> per_wer([("K", "AE", "T"), ("D", "AA", "G")], [("K", "AE", "T"), ("D", "AO", "G")])
+    (0.16666666666666666, 0.5)
+    """
+    d = edit_distances(hyps, refs)
+    n_ref = sum(len(r) for r in refs)
+    return float(d.sum() / n_ref), float(np.mean(d > 0))
+
+
+def _edit_grid(H, R) -> np.ndarray:
+    """Edit distances (k1, k2) between every row of H (k1, n) and every row of R (k2, m)."""
+    n, m = H.shape[1], R.shape[1]
+    prev = np.broadcast_to(np.arange(m + 1, dtype=np.int16), (len(H), len(R), m + 1)).copy()
+    for i in range(1, n + 1):
+        row = np.empty_like(prev)
+        row[..., 0] = i
+        sub = prev[..., :-1] + (H[:, None, i - 1:i] != R[None])    # (k1, k2, m)
+        best = np.minimum(prev[..., 1:] + 1, sub)
+        for j in range(1, m + 1):                                  # insertions chain along j
+            row[..., j] = np.minimum(best[..., j - 1], row[..., j - 1] + 1)
+        prev = row
+    return prev[..., -1]
+
+
+def nearest_spelling(data: G2PData, idx, pool=None) -> list:
+    """The nearest-spelling baseline: for each word of `idx`, the pronunciation of the
+    training word (of `pool`, default all) closest in letter edit distance, among those
+    with the same first letter and a length within one; ties go to the first in
+    alphabetical order; a word with no such neighbour gets an empty pronunciation.
+
+    Introduced in lesson 8.
+    """
+    pool = np.sort(data.train if pool is None else np.asarray(pool))
+    idx = np.asarray(idx)
+    codes = lambda ks: np.array([[ord(c) for c in data.words[k]] for k in ks], dtype=np.uint8)
+    key = lambda k: (data.words[k][0], len(data.words[k]))
+    groups: dict = {}
+    for k in pool:
+        groups.setdefault(key(k), []).append(k)
+    asks: dict = {}
+    for row, k in enumerate(idx):
+        asks.setdefault(key(k), []).append(row)
+    best_d = np.full(len(idx), 10**4)
+    best_k = np.full(len(idx), -1)
+    for (first, n), rows in asks.items():
+        rows = np.array(rows)
+        H = codes(idx[rows])
+        for m in (n - 1, n, n + 1):
+            cands = np.array(groups.get((first, m), []), dtype=int)
+            if len(cands) == 0:
+                continue
+            d = _edit_grid(H, codes(cands))                  # (rows, candidates)
+            arg = d.argmin(1)                                # the first of the closest
+            d_min, k_min = d[np.arange(len(rows)), arg], cands[arg]
+            better = (d_min < best_d[rows]) | ((d_min == best_d[rows]) & (k_min < best_k[rows]))
+            best_d[rows[better]], best_k[rows[better]] = d_min[better], k_min[better]
+    return [data.phones[k] if k >= 0 else () for k in best_k]
+
+
+def letter_by_letter(data: G2PData, idx, pool=None) -> list:
+    """The letter-by-letter baseline: each letter becomes the phoneme it most often sounds
+    as, counted on the training words whose spelling and pronunciation have the same
+    length (letter i sounds as phoneme i there); a doubled letter sounds once.
+
+    Introduced in lesson 8.
+    """
+    from collections import Counter, defaultdict
+
+    pool = data.train if pool is None else np.asarray(pool)
+    counts: dict = defaultdict(Counter)
+    for k in pool:
+        w, p = data.words[k], data.phones[k]
+        if len(w) == len(p):
+            for ch, ph in zip(w, p):
+                counts[ch][ph] += 1
+    rule = {ch: c.most_common(1)[0][0] for ch, c in counts.items()}
+    out = []
+    for k in idx:
+        w = data.words[k]
+        letters = [ch for i, ch in enumerate(w) if i == 0 or ch != w[i - 1]]
+        out.append(tuple(rule[ch] for ch in letters if ch in rule))
+    return out
+
+
+class G2PTensors:
+    """Every word and pronunciation encoded once and padded. Introduced in lesson 8.
+
+    `X` (N, T_x max) holds the letters (1 .. 26, 0 padding); `D_in` (N, T_d max + 1)
+    the decoder's inputs (start, then the phonemes) and `D_out` its targets (the
+    phonemes, then end), padded with `PHONE_PAD`; all on `device`, the lengths on the
+    CPU (where packing wants them). `batch(b)` cuts a batch to its longest word and
+    pronunciation.
+    """
+
+    def __init__(self, data: G2PData, device="cpu"):
+        import torch
+
+        index = data.phone_index
+        self.n_phones = len(index) + 3
+        lengths = np.array([len(w) for w in data.words])
+        n_d = np.array([len(p) for p in data.phones])
+        X = np.zeros((len(lengths), lengths.max()), dtype=np.int64)
+        letters = np.frombuffer("".join(data.words).encode("ascii"), np.uint8)
+        X[np.arange(X.shape[1]) < lengths[:, None]] = letters - ord("A") + 1
+        D = np.zeros((len(n_d), n_d.max() + 2), dtype=np.int64)
+        D[:, 0] = PHONE_BOS
+        for k, p in enumerate(data.phones):
+            D[k, 1:len(p) + 1] = [index[q] for q in p]
+            D[k, len(p) + 1] = PHONE_EOS
+        self.X = torch.from_numpy(X).to(device)                   # (N, T_x max)
+        self.lengths = torch.from_numpy(lengths)                  # (N,) on the CPU
+        self.D_in = torch.from_numpy(D[:, :-1]).to(device)        # (N, T_d max + 1)
+        self.D_out = torch.from_numpy(D[:, 1:]).to(device)
+        self.n_d = torch.from_numpy(n_d)
+        self.inventory = list(data.inventory)
+
+    def batch(self, b):
+        """Letters (B, T_x), lengths (B,), decoder inputs and targets (B, T_d + 1)."""
+        lengths, n_d = self.lengths[b], self.n_d[b]
+        T_x, T_d = int(lengths.max()), int(n_d.max()) + 1
+        return self.X[b, :T_x], lengths, self.D_in[b, :T_d], self.D_out[b, :T_d]
+
+    def decode(self, ids) -> tuple:
+        """Phoneme indices -> a tuple of phonemes, stopping at the end symbol."""
+        out = []
+        for i in ids:
+            i = int(i)
+            if i == PHONE_EOS:
+                break
+            if i > PHONE_EOS:
+                out.append(self.inventory[i - 3])
+        return tuple(out)
+
+
+def masked_softmax(scores, mask):
+    """softmax over the last axis of `scores`, where `mask` is True; 0 elsewhere.
+
+    Introduced in lesson 8: attention over a padded batch of encoder states.
+    """
+    return scores.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+
+
+_SEQ2SEQ = []  # the class, made on first use: importing helper imports no torch
+
+
+def seq2seq_class():
+    """Lesson 8's encoder-decoder, `Seq2Seq(n_e=16, n_enc=32, n_dec=64, attention=True,
+    n_phones=42)`. Introduced in lesson 8.
+
+    The encoder, a bidirectional GRU, reads the packed letters into states
+    $\\bar s_j$ (B, T_x, 2 n_enc). The decoder, a one-way GRU, starts from a state made of
+    the encoder's two final states and reads the previous phoneme (teacher forcing in
+    training: the true one). Without attention its state $s_t$ goes to the output layer.
+    With attention (Luong et al.'s "general" score) it scores every letter,
+    $\\zeta_{t,j} = s_t W_a \\bar s_j^\\top$, takes the masked softmax $\\psi_{t,j}$ over the
+    word's letters, the context $\\sum_j \\psi_{t,j} \\bar s_j$, and reads
+    $\\tanh([s_t, \\mathrm{ctx}_t] W_c + b_c)$. `forward(x, lengths, d_in)` returns the
+    logits (B, T_d, n_phones) and the attention weights (B, T_d, T_x) (None without).
+    """
+    if not _SEQ2SEQ:
+        import torch
+        from torch import nn
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+        class Seq2Seq(nn.Module):
+            def __init__(self, n_e=16, n_enc=32, n_dec=64, attention=True, n_phones=42):
+                super().__init__()
+                self.attention = attention
+                self.emb_x = nn.Embedding(27, n_e, padding_idx=LETTER_PAD)
+                self.enc = nn.GRU(n_e, n_enc, batch_first=True, bidirectional=True)
+                self.bridge = nn.Linear(2 * n_enc, n_dec)       # final states -> s_0
+                self.emb_d = nn.Embedding(n_phones, n_e, padding_idx=PHONE_PAD)
+                self.dec = nn.GRU(n_e, n_dec, batch_first=True)
+                if attention:
+                    self.W_a = nn.Linear(2 * n_enc, n_dec, bias=False)   # the score's W_a
+                    self.W_c = nn.Linear(n_dec + 2 * n_enc, n_dec)       # [s_t, ctx_t] -> n_dec
+                self.W_y = nn.Linear(n_dec, n_phones)
+
+            def encode(self, x, lengths):
+                """Encoder states (B, T_x, 2 n_enc), the mask (B, T_x), s_0 (1, B, n_dec)."""
+                packed = pack_padded_sequence(self.emb_x(x), lengths, batch_first=True,
+                                              enforce_sorted=False)
+                out, h_n = self.enc(packed)                      # h_n: (2, B, n_enc)
+                S_bar, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+                mask = torch.arange(x.shape[1])[None] < lengths[:, None]   # (B, T_x)
+                s_0 = torch.tanh(self.bridge(torch.cat([h_n[0], h_n[1]], dim=1)))
+                return S_bar, mask.to(x.device), s_0[None]
+
+            def attend(self, s, S_bar, mask):
+                """s (B, T_d, n_dec) -> attention output (B, T_d, n_dec), weights (B, T_d, T_x)."""
+                scores = s @ self.W_a(S_bar).transpose(1, 2)     # (B, T_d, T_x)
+                psi = masked_softmax(scores, mask[:, None, :])   # (B, T_d, T_x)
+                ctx = psi @ S_bar                                # (B, T_d, 2 n_enc)
+                return torch.tanh(self.W_c(torch.cat([s, ctx], dim=-1))), psi
+
+            def step(self, d_prev, state, S_bar, mask):
+                """Decoder steps from `state` reading `d_prev` (B, T): logits, state, weights."""
+                s, state = self.dec(self.emb_d(d_prev), state)   # (B, T, n_dec)
+                psi = None
+                if self.attention:
+                    s, psi = self.attend(s, S_bar, mask)
+                return self.W_y(s), state, psi
+
+            def forward(self, x, lengths, d_in):
+                S_bar, mask, s_0 = self.encode(x, lengths)
+                logits, _, psi = self.step(d_in, s_0, S_bar, mask)   # teacher forcing
+                return logits, psi
+
+        _SEQ2SEQ.append(Seq2Seq)
+    return _SEQ2SEQ[0]
+
+
+def new_seq2seq(seed: int = 0, **options):
+    """A `seq2seq_class()` model with seed `seed`'s initial weights. Introduced in lesson 8."""
+    torch_seed(seed)
+    return seq2seq_class()(**options)
+
+
+def seq2seq_loss(model, batch):
+    """The teacher-forced cross-entropy per phoneme of one batch, padding ignored.
+    Introduced in lesson 8."""
+    import torch.nn.functional as F
+
+    x, lengths, d_in, d_out = batch
+    logits, _ = model(x, lengths, d_in)
+    return F.cross_entropy(logits.transpose(1, 2), d_out, ignore_index=PHONE_PAD)
+
+
+def sampled_inputs(model, batch, p_true: float, gen):
+    """Scheduled sampling's decoder inputs: each true previous phoneme is kept with
+    probability `p_true`, else replaced by the model's own greedy choice at that step
+    (from a teacher-forced pass without gradient). Introduced in lesson 8."""
+    import torch
+
+    x, lengths, d_in, d_out = batch
+    if p_true >= 1:
+        return d_in
+    with torch.no_grad():
+        logits, _ = model(x, lengths, d_in)
+    guess = logits.argmax(-1)[:, :-1]                     # the model's phoneme t-1
+    keep = (torch.rand(guess.shape, generator=gen) < p_true).to(guess.device)
+    mixed = d_in.clone()
+    mixed[:, 1:] = torch.where(keep | (d_in[:, 1:] == PHONE_PAD), d_in[:, 1:], guess)
+    return mixed
+
+
+def train_seq2seq(model, tensors: G2PTensors, idx, *, steps: int, seed: int, batch: int = 64,
+                  lr: float = 3e-3, max_norm: float = 1.0, p_true=None) -> list:
+    """Train with Adam on random batches of the words `idx` for `steps` steps; return the
+    losses. Introduced in lesson 8.
+
+    The batches come from `np_rng(seed)`. `p_true`, a function of the step (0 .. steps - 1)
+    giving a probability, turns on scheduled sampling (`sampled_inputs`); None is teacher
+    forcing throughout.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    gen, tgen = np_rng(seed), torch_gen(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    idx = np.asarray(idx)
+    losses = []
+    model.train()
+    for step in range(steps):
+        x, lengths, d_in, d_out = tensors.batch(idx[gen.integers(len(idx), size=batch)])
+        if p_true is not None:
+            d_in = sampled_inputs(model, (x, lengths, d_in, d_out), p_true(step), tgen)
+        logits, _ = model(x, lengths, d_in)
+        loss = F.cross_entropy(logits.transpose(1, 2), d_out, ignore_index=PHONE_PAD)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def greedy_decode(model, x, lengths, max_steps: int = 20):
+    """Free-running decoding: at each step the most likely phoneme, fed back as the next
+    input. Returns the phoneme indices (B, steps) and the attention weights (B, steps,
+    T_x) (None without attention). Introduced in lesson 8."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        S_bar, mask, state = model.encode(x, lengths)
+        d = torch.full((x.shape[0], 1), PHONE_BOS, dtype=torch.long, device=x.device)
+        out, weights = [], []
+        done = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+        for _ in range(max_steps):
+            logits, state, psi = model.step(d, state, S_bar, mask)
+            d = logits.argmax(-1)                        # (B, 1)
+            out.append(d)
+            if psi is not None:
+                weights.append(psi)
+            done |= d[:, 0] == PHONE_EOS
+            if bool(done.all()):
+                break
+    model.train()
+    return torch.cat(out, 1), (torch.cat(weights, 1) if weights else None)
+
+
+def beam_step(log_p, scores, width: int):
+    """One step of beam search for a batch: `scores` (B, k) are the log-probabilities of
+    the k hypotheses kept so far, `log_p` (B, k, V) the next symbol's log-probabilities
+    after each. Returns the `width` best extensions: their scores (B, width), the
+    hypothesis each extends (B, width) and the symbol it adds (B, width).
+
+    Introduced in lesson 8.
+    """
+    B, k, V = log_p.shape
+    total = (scores[:, :, None] + log_p).reshape(B, k * V)   # every extension's score
+    best, flat = total.topk(width, dim=1)                    # (B, width)
+    return best, flat // V, flat % V
+
+
+def beam_decode(model, x, lengths, width: int = 4, max_steps: int = 20):
+    """Beam search: keep the `width` most likely prefixes at each step; a prefix that
+    ended keeps its score and extends only with padding. Returns the best finished
+    hypothesis of each word as phoneme indices (B, steps). Introduced in lesson 8.
+
+    Scores are summed log-probabilities (no length normalisation).
+    """
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        S_bar, mask, state = model.encode(x, lengths)
+        B = x.shape[0]
+        # start with one live hypothesis per word: the others score -inf
+        scores = torch.full((B, width), float("-inf"), device=x.device)
+        scores[:, 0] = 0.0
+        rep = lambda t: t.repeat_interleave(width, dim=0)   # (B * width, ...)
+        S_bar, mask, state = rep(S_bar), rep(mask), state.repeat_interleave(width, dim=1)
+        seqs = torch.full((B, width, 0), PHONE_PAD, dtype=torch.long, device=x.device)
+        last = torch.full((B * width, 1), PHONE_BOS, dtype=torch.long, device=x.device)
+        ended = torch.zeros(B, width, dtype=torch.bool, device=x.device)
+        for _ in range(max_steps):
+            logits, state, _ = model.step(last, state, S_bar, mask)
+            log_p = logits[:, -1].log_softmax(-1).view(B, width, -1)   # (B, width, V)
+            # an ended hypothesis adds only padding, at no cost
+            stop = torch.full_like(log_p, float("-inf"))
+            stop[..., PHONE_PAD] = 0.0
+            log_p = torch.where(ended[..., None], stop, log_p)
+            scores, parent, symbol = beam_step(log_p, scores, width)
+            seqs = torch.cat([seqs.gather(1, parent[..., None].expand(-1, -1, seqs.shape[2])),
+                              symbol[..., None]], dim=2)
+            ended = ended.gather(1, parent) | (symbol == PHONE_EOS) | (symbol == PHONE_PAD)
+            rows = (parent + torch.arange(B, device=x.device)[:, None] * width).reshape(-1)
+            state = state[:, rows]
+            last = symbol.reshape(-1, 1)
+            if bool(ended.all()):
+                break
+    model.train()
+    return seqs[:, 0]                                     # topk sorts: the best first
+
+
+def transcribe(model, tensors: G2PTensors, idx, *, beam: int = 0, size: int = 1024) -> list:
+    """Pronunciations (tuples of phonemes) of the words `idx`, greedy (`beam=0`) or by
+    beam search of that width, in batches of `size`. Introduced in lesson 8."""
+    out = []
+    idx = np.asarray(idx)
+    for i in range(0, len(idx), size):
+        x, lengths, _, _ = tensors.batch(idx[i:i + size])
+        ids = beam_decode(model, x, lengths, beam) if beam else greedy_decode(model, x, lengths)[0]
+        out += [tensors.decode(row) for row in ids]
+    return out
