@@ -613,7 +613,11 @@ _STYLE = {
     "grid.linewidth": 0.8,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "font.size": 11,
+    # 13 pt text and figures at most 7 in wide: on a phone (a 342 px column) the text is
+    # still 8 CSS px; titles as large as the text, so that a long title fits 7 in.
+    "font.size": 13,
+    "axes.titlesize": "medium",
+    "figure.titlesize": "medium",
     "legend.frameon": False,
     "lines.linewidth": 2.0,
     "image.cmap": "viridis",
@@ -732,11 +736,12 @@ def plot_series(inputs=None, targets=None, predictions=None, *, t=None, ax=None,
         if len(t) != n:
             raise ValueError(f"t must have one entry per time step ({n}), got {len(t)}")
     with style():
-        ax = _new_axes(ax, (8, 3))
+        ax = _new_axes(ax, (7, 3))
         for kind, values in given.items():
             ax.plot(t, values, color=COLORS[kind], linestyle=LINESTYLES[kind], label=kind)
         ax.set_xlabel("time step t")
         ax.set_ylabel("value")
+        ax.tick_params(labelsize=_STYLE["font.size"])  # ticks drawn later keep the size
         ax.legend(loc="best")
         if title:
             ax.set_title(title)
@@ -771,6 +776,7 @@ def plot_loss(losses, *, test_losses=None, ax=None, log=True, title="Training lo
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("loss")
+        ax.tick_params(labelsize=_STYLE["font.size"])  # ticks drawn later keep the size
         if len(curves) > 1:
             ax.legend(loc="upper right")
         if title:
@@ -806,8 +812,33 @@ def _unbroken(text: str) -> str:
     return re.sub(r"(\d[eE])-(\d)", "\\1\u2011\\2", text)
 
 
+def _two_x_png(fig, dpi):
+    """(PNG bytes, (width, height) in CSS px) of `fig` drawn at 2 * dpi, in 256 colours.
+
+    The frame is drawn at 2 * dpi and shown at dpi: sharp on a high-DPI screen. A palette
+    of 256 colours (no dithering: flat plots have few) keeps a frame under a 1x one in
+    full colour; helper's font-size and dpi tags are kept.
+    """
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=2 * dpi)
+    image = Image.open(io.BytesIO(buf.getvalue()))
+    tags = PngImagePlugin.PngInfo()
+    for key, value in image.info.items():
+        if isinstance(value, str):
+            tags.add_text(key, value)
+    small = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
+                                          dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    small.save(out, format="png", pnginfo=tags)
+    return out.getvalue(), (round(image.width / 2), round(image.height / 2))
+
+
 def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
-                    start: dict | None = None, dpi: int = 80) -> StaticExplorer:
+                    start: dict | None = None, dpi: int = 100) -> StaticExplorer:
     """Sliders over a grid of settings that work on the static website.
 
     Introduced in lesson 2. The website has no kernel, so a live ipywidgets control
@@ -820,6 +851,9 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
 
     grid : {"parameter name": [values, ...], ...}, at most 2 parameters and 60 settings.
     start : {"parameter name": value}, the setting shown first (default: each first value).
+    dpi : CSS px per inch of the figure on the page (100, as the book's inline figures).
+        Each frame is drawn at twice that (sharp on a phone's or a laptop's high-DPI
+        screen) and stored with 256 colours, which keeps it smaller than a 1x frame.
     """
     import base64
     import html as html_lib
@@ -849,16 +883,16 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
     if len(settings) > 60:
         raise ValueError(f"grid has {len(settings)} settings; at most 60 keep the page light")
     names = list(grid)
-    frames, images = {}, []
+    frames, images, sizes = {}, [], []
     for setting in settings:
         kwargs = dict(zip(names, setting))
         fig = draw(**kwargs)
         if not isinstance(fig, Figure):
             raise TypeError(f"draw must return a matplotlib Figure, got {type(fig).__name__}")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
+        png, size = _two_x_png(fig, dpi)
         plt.close(fig)
-        images.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+        sizes.append(size)
+        images.append("data:image/png;base64," + base64.b64encode(png).decode())
         frames[setting] = str(describe(**kwargs))
     uid = "explorer-" + uuid.uuid4().hex[:8]
     sliders = []
@@ -879,7 +913,7 @@ def static_explorer(draw, describe, grid: dict, *, label: str, alt: str,
     html = f"""<div class="static-explorer" id="{uid}" role="group" aria-label="{html_lib.escape(label)}">
 <div class="static-explorer-controls">{''.join(sliders)}</div>
 <output class="static-explorer-readout" aria-live="polite">{html_lib.escape(_unbroken(frames[settings[index0]]))}</output>
-<img class="static-explorer-figure" src="{images[index0]}" alt="{html_lib.escape(alt)}">
+<img class="static-explorer-figure" src="{images[index0]}" alt="{html_lib.escape(alt)}" width="{sizes[index0][0]}" height="{sizes[index0][1]}">
 <script type="application/json" class="static-explorer-data">{json.dumps(data)}</script>
 <script>
 (function () {{
