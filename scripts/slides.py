@@ -17,7 +17,9 @@ A deck is a lecture made from the saved (executed) notebook, on a 1280x720 slide
   block's height decides; the section's title repeats on the next slide), a paragraph
   too long for one slide is cut at a sentence, and list items appear one by one.
 - Figures large, each on its own slide, with its caption (the cell's
-  `mystnb.figure.caption`) and alt text (`mystnb.image.alt`). A widget shows the figure
+  `mystnb.figure.caption`) and alt text (`mystnb.image.alt`): as large as the slide
+  allows, but never past 1/1.5 of its pixels (the lessons' figures are 2x PNGs, so they
+  stay sharp on a 1920x1080 projector); a tall figure has its title and caption beside it. A widget shows the figure
   it was saved with (from the notebook's widget state), with a note that it moves in
   JupyterLab; no widget code runs in the deck.
 - Code only where the code is the point: a code cell tagged `slide-code` is shown
@@ -298,6 +300,37 @@ def _widget_images(nb, model_id):
     return images
 
 
+# A figure slide: the image as large as the slide allows, but never more than its pixels
+# allow, so that it stays sharp when the deck fills a 1920x1080 projector (a 2x figure
+# from the book is drawn at most 1.33 times its size on the page). A wide figure has the
+# section title above it and the caption below; a tall one has both in a column beside it
+# (whichever draws the image larger).
+FIGURE_DENSITY = 1.5
+FILL_H = 690  # px: the slide's height within reveal.js's margin
+TITLE_H, CAPTION_LINE_H, CAPTION_CHARS = 44, 27.5, 110
+SIDE_W = 300  # px: the column beside a tall figure
+
+
+def image_size(data):
+    """(width, height) of a base64 PNG or JPEG, from its header; None if unknown."""
+    import base64
+    import struct
+
+    head = base64.b64decode(data.strip()[:64] + "=" * (-len(data.strip()[:64]) % 4))
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    return None
+
+
+def figure_layout(width, height, caption):
+    """'side' or 'below': where a figure's title and caption go on its slide."""
+    lines = max(1, math.ceil(plain_length(caption) / CAPTION_CHARS))
+    below_h = FILL_H - TITLE_H - 6 - lines * CAPTION_LINE_H
+    below = min(SLIDE_W / width, below_h / height, 1 / FIGURE_DENSITY)
+    side = min((SLIDE_W - SIDE_W - 24) / width, FILL_H / height, 1 / FIGURE_DENSITY)
+    return "side" if side > 1.05 * below else "below"
+
+
 class DeckBuilder:
     def __init__(self, nb, path, values=None, course_title=None):
         self.nb, self.path, self.values = nb, Path(path), values or {}
@@ -481,16 +514,28 @@ class DeckBuilder:
 
     def figure(self, data, mime, caption, alt, to_notes, remark=None):
         data = data if isinstance(data, str) else "".join(data)
-        img = f'<img src="data:{mime};base64,{data.strip()}" alt="{html.escape(alt, quote=True)}">'
         if to_notes:
             return
+        size = image_size(data)
+        side = size is not None and figure_layout(*size, caption or "") == "side"
+        style = ""
+        if size:  # never drawn larger than its pixels allow (see FIGURE_DENSITY)
+            style = (f' style="max-width: {math.floor(size[0] / FIGURE_DENSITY)}px; '
+                     f'max-height: {math.floor(size[1] / FIGURE_DENSITY)}px"')
+        img = f'<img src="data:{mime};base64,{data.strip()}" alt="{html.escape(alt, quote=True)}"{style}>'
         slide = self.new_slide(kind="figure")
         text = ""
         if caption:
             text = render(replace_roles(caption)).removeprefix("<p>").removesuffix("</p>")
         if remark:
             text += f' <span class="remark">{html.escape(remark)}</span>'
-        slide.add(f'<figure>{img}<figcaption>{text}</figcaption></figure>', BUDGET)
+        if side:  # a tall figure: the title and caption beside it, the image as high as the slide
+            title, slide.title = slide.title, None
+            heading = f"<h2>{title}</h2>" if title else ""
+            slide.add(f'<figure class="side">{img}<div class="side-text">{heading}'
+                      f'<figcaption>{text}</figcaption></div></figure>', BUDGET)
+        else:
+            slide.add(f'<figure>{img}<figcaption>{text}</figcaption></figure>', BUDGET)
 
     def build(self):
         for cell in self.nb.cells:
@@ -580,6 +625,11 @@ CSS = """
 .reveal figure { flex: 1 1 auto; min-height: 0; display: flex; flex-direction: column; margin: 0; }
 .reveal figure img { flex: 1 1 auto; min-height: 0; max-width: 100%; object-fit: contain; margin: 0; }
 .reveal figcaption { font-size: 22px; line-height: 1.25; color: #333; margin-top: 6px; }
+.reveal figure:not(.side) img { align-self: center; }
+.reveal figure.side { flex-direction: row; gap: 24px; height: 100%; }
+.reveal figure.side img { min-width: 0; max-height: 100%; }
+.reveal figure.side .side-text { flex: 0 0 300px; align-self: center; }
+.reveal figure.side h2 { font-size: 30px; margin-bottom: 12px; color: #555; }
 .reveal .remark { color: #777; font-style: italic; font-size: 22px; }
 """
 
