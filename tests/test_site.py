@@ -473,21 +473,32 @@ def test_lesson_page_is_not_too_tall(open_page, docname):
         "figure-drawing code, or give the lesson a second page")
 
 
-MIN_FIGURE_TEXT_PX = 10  # a figure's smallest text, in CSS px on a 1366 px wide page
+# The smallest figure text, in CSS px, where a reader meets it: on a 1366 px wide page, and
+# on a phone 390 px wide (the figure drawn as wide as the text column, about 342 px).
+SCREENS = {"desktop": (1366, 900), "phone": (390, 844)}
+MIN_FIGURE_TEXT_PX = {"desktop": 10, "phone": 8}
+# Sharp: the image has at least as many pixels as the screen draws it with (a high-DPI
+# laptop shows 2 device pixels per CSS px, this phone 3).
+SCREEN_DENSITY = {"desktop": 2, "phone": 3}
 
-# Each figure's <img>: where its bytes are and how wide the page draws it. A figure in a
-# folded solution is not laid out (width 0): the page would draw it at its own width or
-# the article's, whichever is smaller.
+# Each figure's <img>: where its bytes are, how wide the page draws it, and its own width
+# in CSS px (a 2x image says so with its width attribute). A figure in a folded solution
+# is not laid out (width 0): the page would draw it at its CSS width or the article's,
+# whichever is smaller.
 FIGURES_JS = """async () => {
     const article = document.querySelector('main article, main').getBoundingClientRect().width;
     const imgs = [...document.querySelectorAll('main img')];
     await Promise.all(imgs.map(i => i.decode().catch(() => null)));
-    return imgs.map(img => ({src: img.currentSrc || img.src,
-                             width: img.getBoundingClientRect().width, article}));
+    return imgs.map(img => {
+        const shown = img.getBoundingClientRect().width;
+        const css = parseFloat(img.getAttribute('width') || img.style.width) || img.naturalWidth;
+        return {src: img.currentSrc || img.src, natural: img.naturalWidth,
+                width: shown || Math.min(css, article)};
+    });
 }"""
 
 
-def figure_text_px(png: bytes, drawn_width: float, article_width: float):
+def figure_text_px(png: bytes, drawn_width: float):
     """(smallest text in CSS px as drawn, its size in points) of a figure helper tagged.
 
     helper.py makes matplotlib write the smallest text's size in points and the dpi into
@@ -503,12 +514,31 @@ def figure_text_px(png: bytes, drawn_width: float, article_width: float):
     image = Image.open(io.BytesIO(png))
     if FONT_TAG not in image.info or DPI_TAG not in image.info:
         return None, None
-    width = drawn_width or min(image.width, article_width)
     points = float(image.info[FONT_TAG])
-    return points * float(image.info[DPI_TAG]) / 72 * width / image.width, points
+    return points * float(image.info[DPI_TAG]) / 72 * drawn_width / image.width, points
 
 
-def test_figure_text_measure_on_a_planted_figure():
+def figure_problems(png: bytes, drawn_width: float, min_px: float, density: float):
+    """What makes a figure hard to read where it is drawn `drawn_width` CSS px wide:
+    text under `min_px`, or fewer than `density` image pixels per CSS px (blurred).
+    Raises LookupError for a PNG without helper's font-size tag."""
+    import io
+
+    from PIL import Image
+
+    px, points = figure_text_px(png, drawn_width)
+    if px is None:
+        raise LookupError("no font-size tag")
+    problems = []
+    if px < min_px:
+        problems.append(f"{points:g} pt text drawn {px:.1f} px high (at least {min_px})")
+    pixels = Image.open(io.BytesIO(png)).width / drawn_width
+    if pixels < density - 1e-6:
+        problems.append(f"{pixels:.2f} image pixels per CSS px (blurred on a {density}x screen)")
+    return problems
+
+
+def _planted_png(points=11, size=(8, 3), dpi=100):
     import io
 
     import matplotlib
@@ -517,45 +547,74 @@ def test_figure_text_measure_on_a_planted_figure():
 
     import helper  # noqa: F401  (tags the PNGs)
 
-    fig, ax = plt.subplots(figsize=(8, 3), dpi=100)
-    ax.set_title("small", fontsize=7)
+    fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    ax.set_title("planted", fontsize=points)
+    ax.tick_params(labelsize=points)
     ax.plot([0, 1])
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    px, points = figure_text_px(buf.getvalue(), 400, 820)  # drawn at half its width
+    return buf.getvalue()
+
+
+def test_figure_text_measure_on_a_planted_figure():
+    png = _planted_png(7)
+    px, points = figure_text_px(png, 400)  # 800 px wide, drawn at half its width
     assert points == 7 and abs(px - 7 * 100 / 72 / 2) < 1e-9
-    assert figure_text_px(buf.getvalue(), 0, 820)[0] == pytest.approx(7 * 100 / 72)
+    assert figure_text_px(png, 800)[0] == pytest.approx(7 * 100 / 72)
 
 
-@pytest.mark.parametrize("docname", LESSONS)
-def test_figure_text_is_readable(open_page, docname):
+def test_a_planted_wide_1x_figure_fails_on_the_phone_and_a_2x_one_passes():
+    wide = _planted_png(11, size=(8, 3), dpi=100)  # today's figure: 800 px for 800 CSS px
+    assert figure_problems(wide, 800, 10, 1) == []  # a 1366 px page, a 1x screen
+    problems = figure_problems(wide, 342, 8, 3)  # a phone's column
+    assert len(problems) == 2 and "text drawn 6.5 px" in problems[0] and "blurred" in problems[1]
+    sharp = _planted_png(13, size=(6.4, 3), dpi=200)  # 1280 px for 640 CSS px
+    assert figure_problems(sharp, 342, 8, 3) == []
+    assert figure_problems(sharp, 640, 10, 2) == []
+
+
+def page_figures(v):
+    """[(name, png bytes, drawn width)] of every figure on a page, data: URIs included."""
     import base64
 
-    v = open_page("light", viewport=(1366, 900))
-    v.goto(html_path(docname))
-    v.page.evaluate(READY_JS)
-    figures = v.page.evaluate(FIGURES_JS)
-    small, untagged = [], []
-    for figure in figures:
+    out = []
+    for figure in v.page.evaluate(FIGURES_JS):
         src = figure["src"]
         if src.startswith("data:"):
             png = base64.b64decode(src.split(",", 1)[1])
         else:
             with urllib.request.urlopen(src) as response:
                 png = response.read()
-        px, points = figure_text_px(png, figure["width"], figure["article"])
-        name = src if not src.startswith("data:") else "an explorer's frame"
-        if px is None:
+        name = src.rsplit("/", 1)[-1] if not src.startswith("data:") else "an explorer's frame"
+        out.append((name, png, figure["width"]))
+    return out
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+@pytest.mark.parametrize("docname", LESSONS)
+def test_figure_text_is_readable(open_page, docname, screen):
+    v = open_page("light", viewport=SCREENS[screen])
+    v.goto(html_path(docname))
+    v.page.evaluate(READY_JS)
+    bad, untagged = [], []
+    for name, png, width in page_figures(v):
+        try:
+            problems = figure_problems(png, width, MIN_FIGURE_TEXT_PX[screen],
+                                       SCREEN_DENSITY[screen])
+        except LookupError:
             untagged.append(name)
-        elif px < MIN_FIGURE_TEXT_PX:
-            small.append(f"{name}: {points:g} pt text drawn {px:.1f} px high")
+            continue
+        bad += [f"{name} (drawn {width:.0f} px wide): {p}" for p in problems]
     assert untagged == [], (
         f"{docname}: figures without helper's font-size tag (drawn without importing "
         f"helper?): {untagged}")
-    assert small == [], (
-        f"{docname}: figure text under {MIN_FIGURE_TEXT_PX} px at 1366 px wide:\n"
-        + "\n".join(small))
+    assert bad == [], (
+        f"{docname} on a {screen} ({SCREENS[screen][0]} px wide): figures too small or "
+        "blurred. Draw 2x PNGs (the setup cell's `%config InlineBackend.figure_formats = "
+        "[\"retina\"]`), at most 7 in wide, with text of at least 12.5 pt (helper.style() "
+        "gives 13 pt):\n"
+        + "\n".join(bad))
 
 
 def test_one_search_box_and_a_favicon(visit):

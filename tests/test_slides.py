@@ -340,3 +340,118 @@ def test_every_slide_fits_a_1280x720_screen_offline_without_errors(out_dir, name
                or m["width"] > slides.SLIDE_W * 1.02 or m["scrolls"]]
     assert not too_big, f"{name}: slides that do not fit 1280x720: {too_big}"
     assert len(measured) >= 5
+
+
+# The smallest text of each figure, as a 1280x720 slide shows it (a lecture hall reads 20 px
+# from the back rows), and its sharpness: at least 1.5 image pixels per slide pixel, so
+# that it stays sharp when the deck fills a 1920x1080 projector.
+MIN_SLIDE_FIGURE_TEXT_PX = 20
+SLIDE_FIGURE_DENSITY = 1.5
+
+FIGURES = """async () => {
+  const out = [], slides = Reveal.getSlides();
+  for (let i = 0; i < slides.length; i++) {
+    if (!slides[i].classList.contains('figure')) continue;
+    Reveal.slide(i);
+    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+    for (const img of slides[i].querySelectorAll('figure img')) {
+      await img.decode().catch(() => null);
+      const box = img.getBoundingClientRect(), scale = Reveal.getScale();
+      // object-fit: contain draws the image as large as its box allows, keeping its shape
+      const fit = Math.min(box.width / img.naturalWidth, box.height / img.naturalHeight) / scale;
+      out.push({slide: i + 1, src: img.getAttribute('src'), drawn: fit * img.naturalWidth});
+    }
+  }
+  return out;
+}"""
+
+
+def slide_figures(page):
+    """[(slide number, png bytes, drawn width in slide px)] of every figure slide of a deck."""
+    import base64
+
+    return [(f["slide"], base64.b64decode(f["src"].split(",", 1)[1]), f["drawn"])
+            for f in page.evaluate(FIGURES)]
+
+
+def slide_figure_problems(png, drawn):
+    """What makes a figure hard to read on a slide where it is drawn `drawn` px wide."""
+    import io
+
+    from PIL import Image
+
+    from helper import DPI_TAG, FONT_TAG
+
+    image = Image.open(io.BytesIO(png))
+    if FONT_TAG not in image.info:
+        return ["no font-size tag (drawn without importing helper?)"]
+    problems = []
+    px = float(image.info[FONT_TAG]) * float(image.info[DPI_TAG]) / 72 * drawn / image.width
+    if px < MIN_SLIDE_FIGURE_TEXT_PX:
+        problems.append(f"{image.info[FONT_TAG]} pt text drawn {px:.1f} px high "
+                        f"(at least {MIN_SLIDE_FIGURE_TEXT_PX})")
+    if image.width / drawn < SLIDE_FIGURE_DENSITY - 1e-6:
+        problems.append(f"{image.width / drawn:.2f} image pixels per slide pixel "
+                        f"(at least {SLIDE_FIGURE_DENSITY}: blurred on a projector)")
+    return problems
+
+
+def _figure_deck(tmp_path, png, caption="A caption of one line."):
+    import base64
+
+    cell = nbformat.v4.new_code_cell("fig", metadata={"mystnb": {"figure": {"caption": caption}}},
+                                     outputs=[nbformat.v4.new_output(
+                                         "display_data", data={"image/png": base64.b64encode(png).decode()})])
+    path = tmp_path / "09_probe.slides.html"
+    path.write_text(small_deck(nbformat.v4.new_markdown_cell("# Probe"), cell), encoding="utf-8")
+    slides.copy_assets(tmp_path)
+    return path
+
+
+def _png(size, dpi, points):
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import helper  # noqa: F401  (tags the PNG)
+
+    fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    ax.set_title("planted", fontsize=points)
+    ax.tick_params(labelsize=points)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def test_a_planted_tall_1x_figure_fails_on_a_slide_and_a_2x_one_passes(tmp_path, browser):
+    tall = _png((6.4, 6.4), 100, 11)  # a 1x figure: a deck shrinks it to stay sharp...
+    assert "blurred" in slide_figure_problems(tall, 640)[-1]  # (drawn at its size: blurred)
+    page = browser.new_page(viewport={"width": slides.SLIDE_W, "height": slides.SLIDE_H})
+    try:
+        page.goto(_figure_deck(tmp_path, tall).as_uri())
+        (_, png, drawn), = slide_figures(page)
+        problems = slide_figure_problems(png, drawn)
+        assert len(problems) == 1 and "text drawn" in problems[0]  # ...and its text is small
+        page.goto(_figure_deck(tmp_path, _png((7, 3), 200, 13)).as_uri())
+        (_, png, drawn), = slide_figures(page)
+        assert slide_figure_problems(png, drawn) == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_figure_is_readable_and_sharp_on_a_slide(out_dir, name, browser):
+    page = browser.new_page(viewport={"width": slides.SLIDE_W, "height": slides.SLIDE_H})
+    try:
+        page.goto((out_dir / f"{name}.slides.html").as_uri(), wait_until="load")
+        figures = slide_figures(page)
+    finally:
+        page.close()
+    bad = [f"slide {n} (drawn {drawn:.0f} px wide): {p}"
+           for n, png, drawn in figures for p in slide_figure_problems(png, drawn)]
+    assert not bad, (f"{name}: figures too small or blurred on a 1280x720 slide (draw 2x PNGs: "
+                     "`%config InlineBackend.figure_formats = [\"retina\"]` in the setup cell; "
+                     "a figure at most 7 x 5 in at helper.style()'s 13 pt):\n" + "\n".join(bad))
