@@ -153,6 +153,12 @@ def _terminate(pid_name: str, timeout=20) -> None:
 def stop(keep_servers=False) -> None:
     """Stop every user's server (unless keep_servers: a restart), then the hub, then the
     proxy (unless keep_servers)."""
+    if not keep_servers and not hub_is_up() and (hublib.private_dir() / "jupyterhub.sqlite").exists():
+        # the hub died while servers may still run: start it, it finds them, then stop them
+        try:
+            start()
+        except SystemExit as e:
+            print(f"could not start the hub to stop its servers: {e}")
     if hub_is_up() and not keep_servers:
         stop_servers()
     _terminate("hub.pid")
