@@ -16,7 +16,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test test-latest test-seeds test-vectorfree lab lab-source bench student slides data normalize nbgrader-course clean
+.PHONY: lesson08-bench lesson08-long book test test-latest test-seeds test-vectorfree lab lab-source bench student slides data normalize nbgrader-course clean
 
 # A wrong published solution fails the build and the tests: helper.check raises
 # instead of printing its verdict when this is set (never in the student edition).
@@ -51,6 +51,8 @@ book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/vendor_assets.py _build/vendor
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	$(BIN)/python scripts/claims.py collect _build/html
+	rm -rf _build/html/_kits
+	$(BIN)/python scripts/kits.py --out _build/html/_kits
 
 # Each run of the lessons writes every claim they check (helper.claim) to its own folder,
 # so that the runs below can compare each claim's margin with the native run's.
@@ -122,6 +124,14 @@ normalize: $(STAMP)
 nbgrader-course: $(STAMP)
 	rm -rf _build/nbgrader
 	$(BIN)/python scripts/student.py --nbgrader _build/nbgrader
+
+# Lesson 8's long run (not part of the book): the issue's comparison on the CPU, and a
+# larger model for minutes (on a GPU when there is one). Each writes results/lesson08_*.json.
+lesson08-bench: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/lesson08_long_run.py --bench
+
+lesson08-long: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/lesson08_long_run.py --long
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/bench.py

@@ -32,6 +32,11 @@ cell computes or shows, so the lessons need not be re-executed afterwards.
    cell, and the website (MyST-NB) does not read it there, so the cell is tagged
    `remove-cell` (dropped from the website and the slides) and skipped on slides; Lab
    draws it as an empty line. `--no-lab-numbering` leaves it out.
+5. Before the first code cell, a cell that checks what the lesson imports is there
+   (helper.py and checks/ beside it, and the packages) and, when something is missing,
+   stops with one line that says what and how to get it (the lesson's kit), instead of
+   a traceback: a lesson downloaded alone, or opened in Colab. It is tagged `remove-cell`
+   (not on the website, not on the slides) and folded in JupyterLab.
 """
 
 from __future__ import annotations
@@ -90,9 +95,47 @@ def _is_numbering_cell(cell):
         and NUMBERING_MARK in cell["source"]
 
 
-def normalize(nb, number=None, lab_numbering=True):
+KIT_CHECK_MARK = "# Opened on its own?"
+KIT_CHECK = KIT_CHECK_MARK + """ Then say in one line what is missing, and how to get it.
+import importlib.util as _util
+_missing = [_name for _name in ("helper", "checks", "numpy", "torch", "matplotlib", "ipywidgets")
+            if _util.find_spec(_name) is None]
+if _missing:
+    class MissingKit(Exception):
+        def _render_traceback_(self):  # IPython shows this instead of a traceback
+            return [str(self)]
+    _what = ", ".join({"helper": "helper.py", "checks": "checks/"}.get(_name, _name) for _name in _missing)
+    raise MissingKit(f"Missing here: {_what}. Run this lesson from its kit: download it (the download button on the "
+                     "lesson's web page, 'Lesson kit (.zip)'), unzip it, install what its "
+                     "README.md says, and open the notebook from the kit's folder.")
+del _util, _missing"""
+
+
+def kit_check_cell():
+    return nbformat.v4.new_code_cell(KIT_CHECK, metadata={
+        "slideshow": {"slide_type": "skip"}, "tags": ["remove-cell"],
+        "jupyter": {"source_hidden": True}})
+
+
+def _is_kit_check(cell):
+    return cell["cell_type"] == "code" and cell["source"].startswith(KIT_CHECK_MARK)
+
+
+def normalize(nb, number=None, lab_numbering=True, kit_check=True):
     """Normalize `nb` (a NotebookNode) in place and return it."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    if kit_check:
+        wanted = kit_check_cell()
+        found = [i for i, cell in enumerate(nb.cells) if _is_kit_check(cell)]
+        if found:  # the cell already there (its id kept), brought up to date
+            kept = nb.cells[found[0]]
+            kept.source = wanted.source
+            kept.metadata.update(wanted.metadata)
+            wanted = kept
+        for i in reversed(found):
+            del nb.cells[i]
+        first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"), len(nb.cells))
+        nb.cells.insert(first_code, wanted)
     if lab_numbering and number is not None:
         wanted = numbering_cell(number)
         if nb.cells and _is_numbering_cell(nb.cells[0]):
@@ -118,7 +161,7 @@ def normalize(nb, number=None, lab_numbering=True):
             if cell.cell_type == "markdown" and not re.search(r"\{solution-(start|end)\}", cell.source) \
                     and not cell.source.startswith("\n"):
                 cell.source = "\n" + cell.source  # the collapsed bar shows an empty first line
-        elif "hide-input" in _tags(cell):
+        elif "hide-input" in _tags(cell) or _is_kit_check(cell):
             jupyter["source_hidden"] = True
         if jupyter:
             cell.metadata["jupyter"] = jupyter

@@ -21,6 +21,10 @@
   reader. The notebooks keep them.
 - The executor does not play a live widget's Output area (see `no_output_widgets`): it
   made an execution stall, now and then, for the whole cell timeout.
+- Each lesson page's download button offers the lesson's kit first ("Lesson kit"): one
+  archive with its notebooks, helper.py, its checks, its data and a README, written into
+  the site's `_kits/` by scripts/kits.py after the build (`make book`), so the lesson
+  runs on a learner's machine without the repository.
 - A page without a widget view loads no widget manager and no saved widget state: the
   live controls' outputs are left off the website, so lessons 2 and 4-7 loaded 3.5 MB
   of scripts and their saved figures for nothing.
@@ -123,6 +127,30 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     scripts[:] = unique
 
 
+def _kit_button(app, pagename, templatename, context, doctree) -> None:
+    """The lesson kit, first in a lesson page's download menu (see scripts/kits.py)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("kits", Path(__file__).resolve().parent / "kits.py")
+    kits = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(kits)
+    name = kits.kit_name(pagename)
+    if not name:
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].insert(0, {
+                "type": "link",
+                "url": context["pathto"](f"{kits.KITS}/{name}", 1),
+                "text": "Lesson kit (.zip)",
+                "tooltip": "This lesson's notebooks, with helper.py, the checks and the data, "
+                           "to run on your own machine (see the README inside)",
+                "icon": "fas fa-file-zipper",
+                "label": "download-kit-button",
+            })
+
+
 def _always_write_root(app, env, added, changed, removed):
     return [app.config.root_doc]
 
@@ -134,4 +162,6 @@ def setup(app: Sphinx) -> dict:
     _executor_without_output_widgets()
     # last, after the handlers that add scripts (at the default priority, 500)
     app.connect("html-page-context", _dedupe_scripts, priority=990)
+    # after the book theme's header buttons (priority 501)
+    app.connect("html-page-context", _kit_button, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

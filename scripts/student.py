@@ -29,7 +29,7 @@ When a student runs an exercise they have not answered, helper.py stops Run All 
 with one line (helper.NotAnswered), not a traceback.
 
 Beside the notebooks go what they import and read: helper.py, the `checks/` package
-(each exercise's check), the data sets of lessons 6 and 7 with their licences (in
+(each exercise's check), the data sets of lessons 6 to 8 with their licences (in
 `node_modules/@stdlib/...`, where helper.py looks: Moby-Dick is in the public domain, the
 CMU Pronouncing Dictionary's BSD licence allows redistribution with its notice), and a
 README.md and a requirements.txt saying how a student installs and opens the lessons
@@ -359,6 +359,14 @@ def copy_support_files(out_dir, checks_of=None):
     for module in sorted((ROOT / "checks").glob("*.py")):
         if wanted is None or module.stem in wanted:
             shutil.copy2(module, checks / module.name)
+    # recorded runs a page reads beside helper.py (lesson 8's long run: results/lessonNN_*.json)
+    lessons = None if checks_of is None else {Path(p).name[:2] for p in checks_of}
+    records = [r for r in sorted((ROOT / "results").glob("lesson[0-9][0-9]_*.json"))
+               if lessons is None or r.name[6:8] in lessons]
+    if records:
+        (out_dir / "results").mkdir(exist_ok=True)
+        for record in records:
+            shutil.copy2(record, out_dir / "results" / record.name)
 
 
 def data_sets_of(notebooks) -> list:
@@ -495,7 +503,7 @@ def build(notebooks, out_dir, evals_dir=EVALS, solutions=False, keep=False, kit=
                 "cells, the worked solutions in `solutions/`.")
         title = f"{title}: {kit}"
     else:
-        what = "One notebook per lesson (a long lesson has a second page, `..._part2.ipynb`)."
+        what = ("One notebook per lesson (a long lesson has more pages, `..._part2.ipynb` and on).")
         title = f"{title}: the student edition"
     (out_dir / "README.md").write_text(readme(title, what, notebooks[0].name if kit else "01_...ipynb",
                                               packages if packages is not None else list(DATA_FILES)),
