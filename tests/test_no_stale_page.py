@@ -13,6 +13,7 @@ checks that the second page shows the new value in both the output and the prose
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -53,8 +54,8 @@ def test_a_second_page_depends_on_what_it_imports_not_on_its_first_page():
     sys.path.insert(0, str(ROOT / "scripts"))
     from execution_deps import dependencies, notebook_code
 
-    for second in sorted((ROOT / "lessons").glob("*_part2.ipynb")):
-        first = second.with_name(second.name.replace("_part2", ""))
+    for second in sorted((ROOT / "lessons").glob("*_part[0-9]*.ipynb")):
+        first = second.with_name(re.sub(r"_part\d+", "", second.name))
         found = dependencies(notebook_code(second), second.parent, ROOT)
         assert first.resolve() not in found, second.name  # no page runs another page
         assert (ROOT / "helper.py") in found, second.name

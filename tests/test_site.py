@@ -59,13 +59,13 @@ def uses_widgets(docname: str) -> bool:
 
 PAGES = toc_docnames()
 LESSONS = [d for d in PAGES if d.startswith("lessons/")]
-# A long lesson has a second page (`..._part2`, a section of its chapter in _toc.yml);
-# goals open the first page, and the exercises close the lesson, on its last page.
-FIRST_PAGES = [d for d in LESSONS if not d.endswith("_part2")]
+# A long lesson has more pages (`..._part2`, `..._part3`, sections of its chapter in
+# _toc.yml); goals open the first page, and the exercises close the lesson, on its last page.
+FIRST_PAGES = [d for d in LESSONS if not re.search(r"_part\d+$", d)]
 
 
 def lesson_pages(first: str) -> list[str]:
-    return [d for d in LESSONS if d == first or d == first + "_part2"]
+    return [d for d in LESSONS if d == first or re.fullmatch(re.escape(first) + r"_part\d+", d)]
 
 
 def explorer_pages() -> list[str]:
@@ -320,8 +320,8 @@ def test_navigation_follows_the_chapters(visit, docname):
     order = [next((j for j, d in enumerate(PAGES) if h.split("#")[0].endswith(html_path(d))), None)
              for h in sidebar]
     order = [j for j in order if j is not None]
-    # Every chapter is listed; a lesson's second page where the theme unfolds it.
-    chapters = {j for j, d in enumerate(PAGES) if j and not d.endswith("_part2")}
+    # Every chapter is listed; a lesson's later pages where the theme unfolds it.
+    chapters = {j for j, d in enumerate(PAGES) if j and not re.search(r"_part\d+$", d)}
     assert order == sorted(order) and set(order) >= chapters, (
         f"{docname}: sidebar order {order} does not follow the table of contents")
 

@@ -18,15 +18,14 @@ from _shared import load_script, solution_region
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
-# A long lesson's exercises close its second page (`NN_name_part2.ipynb`); its first page
-# has none. A lesson is its first page and, where there is one, its second.
-FIRST_PAGES = [p for p in LESSONS if not p.stem.endswith("_part2")]
+# A long lesson's exercises close its last page (`NN_name_part2.ipynb`, or `_part3`); its
+# first page has none. A lesson is its first page and the pages after it.
+FIRST_PAGES = [p for p in LESSONS if not re.search(r"_part\d+$", p.stem)]
 WITH_EXERCISES = [p for p in LESSONS if "{solution-start}" in p.read_text(encoding="utf-8")]
 
 
 def lesson_pages(first):
-    second = first.with_name(first.stem + "_part2.ipynb")
-    return [first, second] if second.exists() else [first]
+    return [first] + sorted(first.parent.glob(f"{first.stem}_part[0-9]*.ipynb"))
 STUB = 'raise NotImplementedError("Replace this line with your answer, then run the cell.")'
 
 
