@@ -9,9 +9,12 @@ the server's first answer), then every one of them opens a kernel in ~/rnn-cours
 a lesson's code cells in order through the kernel's websocket, with a pause between cells
 (a student reading: uniform in --think seconds, seeded), until the lesson ends or the
 round's --budget seconds are spent. Lesson 2, then lesson 6's first page (the largest
-kernel), each with fresh kernels. Per round it prints the server start time (median and
-max), p50 and p95 cell latency, the peak memory per student (PSS of the student's server
-and kernel, sampled every second, so shared libraries count once) and failures.
+kernel), each with fresh kernels. The first count (one student) runs the whole lesson:
+it is the reference, and a later round's p95 is compared with the reference's p95 on the
+same cells (a round that stops early reached only the first ones). Per round it prints
+the server start time (median and max), p50 and p95 cell latency, each cell's slowdown
+against its time alone, the peak memory per student (PSS of the student's server and
+kernel, sampled every second, so shared libraries count once) and failures.
 
 A count is run only while the machine can take it: before each count the memory the next
 N students would need (the last peak per student) must leave --reserve-gb free, and the
@@ -90,20 +93,21 @@ class MemorySampler(threading.Thread):
 
 
 def run_lesson(user, cells, budget, think, seed):
-    """One student runs the lesson's cells in ~/rnn-course; returns (latencies, failure)."""
+    """One student runs the lesson's cells in ~/rnn-course; returns ([(cell index, latency)],
+    failure)."""
     rng = random.Random(seed)
     latencies, t0 = [], time.monotonic()
     kernel = None
     try:
         kernel = user.kernel(hublib.COURSE_FOLDER)
         kernel.run("import os; os.environ.pop('RNN_COURSE_STRICT', None)", timeout=120)
-        for code in cells:
+        for i, code in enumerate(cells):
             if time.monotonic() - t0 > budget:
                 break
             out = kernel.run(code, timeout=max(30, budget))
             if out["status"] != "ok":
                 return latencies, f"{user.name}: {out['error']}"
-            latencies.append(out["seconds"])
+            latencies.append((i, out["seconds"]))
             time.sleep(rng.uniform(*think))
         return latencies, None
     except Exception as e:  # noqa: BLE001 (a failure is a result here)
@@ -119,9 +123,12 @@ def run_lesson(user, cells, budget, think, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 10, 20, 30, 40])
-    parser.add_argument("--budget", type=float, default=60, help="seconds of cells per round")
-    parser.add_argument("--think", type=float, nargs=2, default=[2.0, 6.0],
+    parser.add_argument("--budget", type=float, default=120,
+                        help="seconds of cells per round (one student alone runs the whole lesson)")
+    parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0],
                         help="a student's pause between cells, uniform in [a, b] seconds")
+    parser.add_argument("--alone-budget", type=float, default=600,
+                        help="seconds for the first count's round (one student: the whole lesson)")
     parser.add_argument("--reserve-gb", type=float, default=4.0,
                         help="memory left free for everything else on the machine")
     parser.add_argument("--max-minutes", type=float, default=40)
@@ -139,7 +146,7 @@ def main(argv=None):
                            "used_before_gib": used_before / 2**30},
                "settings": {"budget_s": args.budget, "think_s": args.think, "reserve_gib": args.reserve_gb},
                "rounds": []}
-    baseline, stopped = {}, set()
+    baseline, baseline_cells, stopped = {}, {}, set()
     peak_per_student = 0.0
     with ThrowawayHub(lessons=list(LESSONS.values())) as hub:
         hub.start()
@@ -181,32 +188,45 @@ def main(argv=None):
                     continue
                 sampler = MemorySampler(uids)
                 sampler.start()
+                # one student alone runs the whole lesson: the reference for every cell
+                budget = args.budget if lesson in baseline else max(args.budget, args.alone_budget)
                 with ThreadPoolExecutor(max_workers=len(users)) as pool:
-                    runs = list(pool.map(lambda iu: run_lesson(iu[1], code, args.budget, args.think, iu[0]),
+                    runs = list(pool.map(lambda iu: run_lesson(iu[1], code, budget, args.think, iu[0]),
                                          enumerate(users)))
                 sampler.stop()
-                lat = [x for r, _ in runs for x in r]
+                lat = [x for r, _ in runs for _, x in r]
+                # the slowdown: each cell's latency over the same cell's for one student
+                ref = baseline_cells.setdefault(lesson, {i: x for r, _ in runs for i, x in r})
+                slow = [x / ref[i] for r, _ in runs for i, x in r if ref.get(i, 0) > 0.05]
                 failures = [f for _, f in runs if f] + start_failures
                 peaks = sorted(sampler.peak.values())
                 peak = max(peaks, default=0) / 2**30
                 p50, p95 = percentile(lat, 0.5), percentile(lat, 0.95)
-                if n == min(args.counts):
+                # the same cells as the reference run reached (a round may stop earlier)
+                reached = sorted({i for r, _ in runs for i, _ in r})
+                p95_same = percentile([x for r, _ in runs for i, x in r if i in set(reached)], 0.95)
+                ref_p95 = percentile([ref[i] for i in reached if i in ref], 0.95)
+                if lesson not in baseline:
                     baseline[lesson] = p95
                 row = {"students": len(users), "lesson": lesson,
                        "server_start_s": {"median": statistics.median(start_times) if start_times else None,
                                           "max": max(start_times, default=None), "n": len(start_times)},
                        "cells_run": len(lat), "cells_per_student": len(code),
-                       "p50_s": p50, "p95_s": p95, "peak_gib_per_student": peak,
+                       "p50_s": p50, "p95_s": p95, "p95_one_student_same_cells_s": ref_p95,
+                       "p95_ratio": p95_same / ref_p95 if ref_p95 else None,
+                       "slowdown_p50": percentile(slow, 0.5), "slowdown_p95": percentile(slow, 0.95),
+                       "peak_gib_per_student": peak,
                        "median_peak_gib_per_student": statistics.median(peaks) / 2**30 if peaks else None,
                        "failures": failures}
                 results["rounds"].append(row)
                 peak_per_student = max(peak_per_student, peak * 2**30)
-                print(f"  {lesson}: {len(lat)} cells, p50 {p50:.2f} s, p95 {p95:.2f} s "
-                      f"(one student: {baseline.get(lesson, float('nan')):.2f} s), peak {peak:.2f} GiB "
+                print(f"  {lesson}: {len(lat)} cells, p50 {p50:.2f} s, p95 {p95:.2f} s (one student, "
+                      f"the same cells: {ref_p95:.2f} s), each cell {percentile(slow, 0.5):.1f}x "
+                      f"(p95 {percentile(slow, 0.95):.1f}x) its time alone, peak {peak:.2f} GiB "
                       f"per student, {len(failures)} failures", flush=True)
                 for f in failures[:5]:
                     print(f"    {f}")
-                if lesson in baseline and p95 > 2 * baseline[lesson] and n != min(args.counts):
+                if row["p95_ratio"] and row["p95_ratio"] > 2:
                     stopped.add(lesson)
     # how many one machine holds
     summary = {}
@@ -215,11 +235,11 @@ def main(argv=None):
         if not rows:
             continue
         base = rows[0]["p95_s"]
-        ok = [r["students"] for r in rows if r["p95_s"] <= 2 * base and not r["failures"]]
+        ok = [r["students"] for r in rows if (r["p95_ratio"] or 1) <= 2 and not r["failures"]]
         peak = max(r["peak_gib_per_student"] for r in rows)
         by_memory = int((mem_total / 2**30 - results["machine"]["used_before_gib"] - args.reserve_gb) // peak) if peak else None
         summary[lesson] = {"students_before_p95_doubles": max(ok, default=0),
-                           "p95_doubled_at": next((r["students"] for r in rows if r["p95_s"] > 2 * base), None),
+                           "p95_doubled_at": next((r["students"] for r in rows if (r["p95_ratio"] or 1) > 2), None),
                            "peak_gib_per_student": peak, "students_by_memory": by_memory,
                            "students_per_machine": min(x for x in (max(ok, default=0), by_memory) if x is not None)}
         s = summary[lesson]
