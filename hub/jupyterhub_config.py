@@ -12,7 +12,7 @@
 #
 # Settings come from the environment (hublib.py): RNN_HUB_DIR (state, /srv/rnn-hub),
 # RNN_HUB_IP / RNN_HUB_PORT (where students connect, 0.0.0.0:8000), RNN_HUB_STUDENTS /
-# RNN_HUB_TEACHERS (the groups), RNN_HUB_ENV (the course's Python environment).
+# RNN_HUB_TEACHERS (the groups), RNN_HUB_ENV (the servers' Python environment, .venv-hub).
 import os
 import sys
 from pathlib import Path
@@ -22,7 +22,6 @@ import hublib  # noqa: E402
 
 c = get_config()  # noqa: F821
 
-state = hublib.state_dir()
 students, teachers = hublib.students_group(), hublib.teachers_group()
 
 # -- where it listens ---------------------------------------------------------------------
