@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import types
 
 import numpy as np
 import torch
@@ -25,6 +26,47 @@ _refuse = helper.wrong_answer  # a wrong verdict that is not about a value
 def _callable(answer, arg: str):
     if not callable(answer):
         raise TypeError(f"{arg} must be the function you wrote, got {type(answer).__name__}")
+
+
+def _reaches(answer, banned=(), modules=()):
+    """The first banned function, or object of a banned module, that the answer can call.
+
+    Decided by what the answer's code names resolve to, not by its text: every global
+    name its code (and the code of functions it defines inside) uses is looked up in the
+    answer's own globals, as are its closure's cells; a function of the learner's own that
+    it reaches is followed the same way. An alias (`from helper import edit_distance as
+    ed`) resolves to helper.py's function and is found; a comment or a string that
+    mentions a library is not code and is not.
+    """
+    if any(answer is b for b in banned) or str(getattr(answer, "__module__", None)).split(".")[0] in modules:
+        return answer
+    stack, seen = [answer], set()
+    while stack:
+        fn = stack.pop()
+        code = getattr(fn, "__code__", None)
+        if code is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        names, codes = set(), [code]
+        while codes:
+            c = codes.pop()
+            names |= set(c.co_names)
+            codes += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+        found = [fn.__globals__[n] for n in names if n in fn.__globals__]
+        for cell in fn.__closure__ or ():
+            try:
+                found.append(cell.cell_contents)
+            except ValueError:          # an empty cell
+                pass
+        for obj in found:
+            if any(obj is b for b in banned):
+                return obj
+            module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
+            if isinstance(module, str) and module.split(".")[0] in modules:
+                return obj
+            if isinstance(obj, types.FunctionType):
+                stack.append(obj)
+    return None
 
 
 def _levenshtein(a, b) -> int:
@@ -42,13 +84,13 @@ def check_edit_distance(edit_distance):
 
     The check draws pairs of its own (lists of phoneme strings, tuples of numbers, text,
     empty sequences, lengths the lesson never shows) and compares with the recursive
-    definition. helper.py's `edit_distance`/`edit_distances` do not answer it.
+    definition. helper.py's `edit_distance`/`edit_distances` do not answer it, under any
+    name.
     """
     _callable(edit_distance, "edit_distance")
     name = "edit distances of the check's own pairs"
-    if edit_distance is helper.edit_distance or any(
-            w in helper.answer_source(edit_distance)
-            for w in ("helper.", "edit_distances(", "_edit_grid(", "_levenshtein(")):
+    if _reaches(edit_distance, (helper.edit_distance, helper.edit_distances, helper._edit_grid,
+                                _levenshtein), ("helper",)) is not None:
         return _refuse(name, "write the table yourself, without helper.py's edit distance")
     gen = helper.np_rng(81)
     alphabet = ["AA", "B", "K", "S", "T", "IY", "ER"]
@@ -76,16 +118,16 @@ def check_masked_softmax(masked_softmax_np):
     """Exercise "A masked softmax that survives large scores":
     `masked_softmax_np(scores, lengths)` -> weights of the same shape.
 
-    Written in NumPy from np.exp (a library's softmax, or the second page's torch cell
-    renamed, does not answer it). The check's own scores are up to a thousand in size (np.exp overflows without the
+    Written in NumPy from np.exp: an answer whose code reaches PyTorch, SciPy or helper.py
+    (the second page's torch cell renamed, a library's softmax under another name) does
+    not answer it; a comment that names them does not matter. The check's own scores are up to a thousand in size (np.exp overflows without the
     row's maximum subtracted) and its padding holds larger garbage (a maximum taken over
     the padding too makes every real weight underflow). The reference is PyTorch's
     softmax in float64 on the real letters of each word alone.
     """
     _callable(masked_softmax_np, "masked_softmax_np")
     name = "masked softmax of the check's own scores"
-    source = helper.answer_source(masked_softmax_np)
-    if any(w in source for w in ("torch", "softmax(", "scipy", "helper.")):
+    if _reaches(masked_softmax_np, (helper.masked_softmax,), ("torch", "scipy", "helper")) is not None:
         return _refuse(name, "write it in NumPy from np.exp, without a library's softmax")
     gen = helper.np_rng(83)
     answers, expected = [], []
@@ -120,12 +162,12 @@ def check_beam_step(beam_step_one):
     (scores, parents, symbols), best first.
 
     The reference enumerates every (prefix, symbol) pair of the check's own log-probabilities
-    (with empty slots at -inf) and sorts them; the learner's step must not call helper.py's.
+    (with empty slots at -inf) and sorts them; the learner's step must not call helper.py's,
+    under any name.
     """
     _callable(beam_step_one, "beam_step_one")
     name = "beam step on the check's own log-probabilities"
-    if beam_step_one is helper.beam_step or any(
-            w in helper.answer_source(beam_step_one) for w in ("helper.", "beam_step(")):
+    if _reaches(beam_step_one, (helper.beam_step, helper.beam_decode), ("helper",)) is not None:
         return _refuse(name, "write the step yourself, without helper.py's beam_step")
     gen = helper.np_rng(84)
     got_all, want_all = [], []

@@ -48,9 +48,43 @@ def attention_params(n_e, n_enc, n_dec, n_phones):
     return 2 * n_enc * n_dec + (n_dec + 2 * n_enc) * n_dec + n_dec
 
 
+def row_softmax(z):
+    # a helper of the learner's own, from np.exp (a comment may say torch.softmax)
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def masked_softmax_with_own_helper(scores, lengths):   # review 08, finding 6
+    """Like torch's softmax, but in NumPy."""
+    def pad_to_minus_inf(s, n):
+        return np.where(np.arange(s.shape[-1]) < n, s, -np.inf)
+    return np.stack([row_softmax(pad_to_minus_inf(s, n)) for s, n in zip(scores, lengths)])
+
+
+def masked_softmax_in_a_loop(scores, lengths):
+    out = np.zeros_like(scores)
+    for b, n in enumerate(lengths):
+        real = scores[b, :, :n]
+        w = np.exp(real - real.max(axis=1)[:, None])
+        out[b, :, :n] = w / w.sum(axis=1)[:, None]
+    return out
+
+
+def edit_distance_full_table(a, b):        # the whole table, not one row
+    D = np.zeros((len(a) + 1, len(b) + 1), dtype=int)
+    D[:, 0], D[0, :] = np.arange(len(a) + 1), np.arange(len(b) + 1)
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            D[i, j] = min(D[i - 1, j] + 1, D[i, j - 1] + 1, D[i - 1, j - 1] + (a[i - 1] != b[j - 1]))
+    return int(D[-1, -1])
+
+
 @pytest.mark.parametrize("check, answer", [
     (check_edit_distance, edit_distance), (check_masked_softmax, masked_softmax_np),
-    (check_beam_step, beam_step_one), (check_attention_params, attention_params)])
+    (check_beam_step, beam_step_one), (check_attention_params, attention_params),
+    (check_masked_softmax, masked_softmax_with_own_helper),
+    (check_masked_softmax, masked_softmax_in_a_loop),
+    (check_edit_distance, edit_distance_full_table)])
 def test_check_accepts_a_right_answer(strict, check, answer):
     assert check(answer).ok
 
@@ -83,6 +117,20 @@ def hamming_plus_length(a, b):             # position by position
 
 def helper_edit_distance(a, b):
     return helper.edit_distances([tuple(a)], [tuple(b)])[0]
+
+
+_ed, _bs, _sm = helper.edit_distance, helper.beam_step, torch.softmax   # aliases, as
+# `from helper import edit_distance as _ed` would make them
+
+
+def helper_edit_distance_aliased(a, b):    # review 08, finding 7
+    return _ed(a, b)
+
+
+def torch_softmax_aliased(scores, lengths):
+    s = torch.as_tensor(scores)
+    mask = torch.arange(s.shape[-1])[None] < torch.as_tensor(lengths)[:, None]
+    return _sm(s.masked_fill(~mask[:, None], float("-inf")), -1).numpy()
 
 
 def softmax_without_max(scores, lengths):  # overflows on large scores
@@ -123,6 +171,11 @@ def ignores_prefix_scores(scores, log_p, width):
     return flat[best], best // log_p.shape[1], best % log_p.shape[1]
 
 
+def calls_helper_aliased(scores, log_p, width):
+    s, p, v = _bs(torch.as_tensor(log_p)[None], torch.as_tensor(scores)[None], width)
+    return s[0].numpy(), p[0].numpy(), v[0].numpy()
+
+
 def worst_first(scores, log_p, width):
     s, p, v = beam_step_one(scores, log_p, width)
     return s[::-1], p[::-1], v[::-1]
@@ -154,7 +207,9 @@ def count_by_building(n_e, n_enc, n_dec, n_phones):
 @pytest.mark.parametrize("check, answer", [
     (check_edit_distance, substitution_costs_two), (check_edit_distance, rows_start_at_zero),
     (check_edit_distance, hamming_plus_length), (check_edit_distance, helper_edit_distance),
-    (check_edit_distance, helper.edit_distance),
+    (check_edit_distance, helper.edit_distance), (check_edit_distance, helper_edit_distance_aliased),
+    (check_masked_softmax, torch_softmax_aliased), (check_masked_softmax, page_cell_renamed),
+    (check_beam_step, calls_helper_aliased),
     (check_masked_softmax, softmax_without_max), (check_masked_softmax, max_over_padding_too),
     (check_masked_softmax, softmax_without_mask),
     (check_beam_step, best_symbol_per_prefix), (check_beam_step, ignores_prefix_scores),
