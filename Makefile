@@ -11,12 +11,16 @@
 #   make data    the data sets (npm packages, pinned in package-lock.json)
 #   make normalize        the lessons' Lab/nbgrader metadata, after editing a lesson
 #   make nbgrader-course  an nbgrader course from the lessons, into _build/nbgrader
+#   make hub     a JupyterHub for a class on this machine, as root (hub/README.md); make hub-stop
+#   make hub-add-student NAME=alice   an account (make hub-add-teacher NAME=bob for a teacher)
+#   make bench-hub  how many students this machine holds: simulated students on a throwaway hub
+#   make test-hub   the hub's tests (root): nbgrader across accounts, isolation, faults, load
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lesson08-bench lesson08-long book test test-latest test-seeds test-vectorfree lab lab-source bench student slides data normalize nbgrader-course clean
+.PHONY: hub-env hub hub-stop hub-restart hub-status hub-add-student hub-add-teacher bench-hub test-hub lesson08-bench lesson08-long book test test-latest test-seeds test-vectorfree lab lab-source bench student slides data normalize nbgrader-course clean
 
 # A wrong published solution fails the build and the tests: helper.check raises
 # instead of printing its verdict when this is set (never in the student edition).
@@ -132,6 +136,61 @@ lesson08-bench: $(STAMP) $(NODE_STAMP)
 
 lesson08-long: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/lesson08_long_run.py --long
+
+# A class on one hub (hub/README.md): JupyterHub with this machine's accounts (PAM), each
+# server running as its student in a private home, nbgrader across accounts. Run as root.
+# Every account runs the servers' Python: HUB_PYTHON must be one they can execute (not one
+# under /root, e.g. pyenv's: use HUB_PYTHON=/usr/bin/python3.11 there), in a checkout every
+# account can reach. TORCH_INDEX: where PyTorch's CPU build comes from ("" for pip's own
+# configuration, which finds it on this machine).
+HUB_PYTHON  ?= $(PYTHON)
+HUB_VENV    ?= .venv-hub
+TORCH_INDEX ?=
+HUB_STAMP   := $(HUB_VENV)/.installed
+HUBCTL      := RNN_HUB_ENV=$(abspath $(HUB_VENV)) $(HUB_VENV)/bin/python hub/hubctl.py
+
+$(HUB_STAMP): hub/requirements.txt
+	$(HUB_PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(HUB_VENV)/bin/python -m pip install --quiet $$(grep '^torch==' hub/requirements.txt) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(HUB_VENV)/bin/python -m pip install --quiet -r hub/requirements.txt
+	touch $(HUB_STAMP)
+
+# the hub's environment and configurable-http-proxy (package.json)
+hub-env: $(HUB_STAMP) $(NODE_STAMP)
+
+# starts the hub and its proxy in the background; students log in at http://<machine>:8000
+hub: hub-env student
+	$(HUBCTL) start
+
+hub-stop:
+	$(HUBCTL) stop
+
+# the hub only: servers, kernels and the proxy keep running (an upgrade, a config change)
+hub-restart: hub-env
+	$(HUBCTL) restart
+
+hub-status:
+	$(HUBCTL) status
+
+# make hub-add-student NAME=alice [PASSWORD=...]: prints a random password when none is given
+hub-add-student: hub-env
+	$(HUBCTL) add-student $(NAME) $(if $(PASSWORD),--password '$(PASSWORD)')
+
+# a teacher is a hub admin with an nbgrader course of every lesson in ~NAME/rnn-grading
+hub-add-teacher: hub-env $(STAMP)
+	$(HUBCTL) add-teacher $(NAME) $(if $(PASSWORD),--password '$(PASSWORD)')
+
+# simulated students on a throwaway hub (127.0.0.1, its own users); writes hub/sizing.json
+bench-hub: hub-env $(STAMP)
+	RNN_HUB_ENV=$(abspath $(HUB_VENV)) $(BIN)/python hub/bench_hub.py --out hub/sizing.json
+
+# The hub's tests (tests/test_hub*.py), as root: throwaway hubs with their own Unix users,
+# ports and folders, all removed afterwards. Not part of `make test` yet: they need root and
+# a checkout and an environment every account can read (HUB_PYTHON, hub/README.md).
+HUB_TESTS := tests/test_hub.py tests/test_hub_load.py tests/test_hub_image.py
+test-hub: hub-env $(STAMP)
+	RNN_HUB_ENV=$(abspath $(HUB_VENV)) $(BIN)/python -m pytest -p no:cacheprovider -o addopts="" -n 2 --dist loadfile $(HUB_TESTS)
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/bench.py
