@@ -25,3 +25,13 @@ def solution_region(source: str):
     begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
     end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
     return lines[:begin], lines[begin + 1:end], lines[end + 1:], re.match(r"\s*", lines[begin]).group(0)
+
+
+def pins(path) -> dict:
+    """{normalized name: version} of a requirements file's `name==version` lines."""
+    found = {}
+    for line in Path(path).read_text().splitlines():
+        name, _, version = line.strip().partition("==")
+        if version and not name.startswith(("#", "-")):
+            found[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return found

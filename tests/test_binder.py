@@ -16,17 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _shared import pins
+
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
-
-
-def pins(path):
-    found = {}
-    for line in Path(path).read_text().splitlines():
-        name, _, version = line.strip().partition("==")
-        if version and not name.startswith(("#", "-")):
-            found[re.sub(r"[-_.]+", "-", name).lower()] = version
-    return found
 
 
 def test_binder_pins_are_the_course_s_pins_with_pytorch_s_cpu_build():

@@ -21,19 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _shared import ROOT
+from _shared import ROOT, pins
 
 HUB = ROOT / "hub"
 LESSON = ROOT / "lessons" / "02_rnn_state_and_memory.ipynb"
-
-
-def pins(path):
-    found = {}
-    for line in Path(path).read_text().splitlines():
-        name, _, version = line.strip().partition("==")
-        if version and not name.startswith(("#", "-")):
-            found[re.sub(r"[-_.]+", "-", name).lower()] = version
-    return found
 
 
 def test_the_hub_environment_has_the_course_s_pins():
