@@ -30,6 +30,7 @@
   of scripts and their saved figures for nothing.
 """
 
+import functools
 import re
 
 from docutils import nodes
@@ -127,14 +128,21 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     scripts[:] = unique
 
 
-def _kit_button(app, pagename, templatename, context, doctree) -> None:
-    """The lesson kit, first in a lesson page's download menu (see scripts/kits.py)."""
+@functools.cache
+def _kits():
+    """scripts/kits.py, imported once (the scripts folder is not a package)."""
     import importlib.util
     from pathlib import Path
 
     spec = importlib.util.spec_from_file_location("kits", Path(__file__).resolve().parent / "kits.py")
     kits = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(kits)
+    return kits
+
+
+def _kit_button(app, pagename, templatename, context, doctree) -> None:
+    """The lesson kit, first in a lesson page's download menu (see scripts/kits.py)."""
+    kits = _kits()
     name = kits.kit_name(pagename)
     if not name:
         return
