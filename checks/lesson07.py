@@ -1,4 +1,4 @@
-"""Checks for lesson 7's exercises (lessons/07_variable_length_sequences.ipynb).
+"""Checks for lesson 7's exercises (lessons/07_variable_length_sequences_part3.ipynb).
 
 Each check takes the learner's function, runs it on data and sizes of its own (its own
 seeded generator, lengths the lesson never shows, noise on the padding), computes the

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 kits = load_script("kits")
 normalize = load_script("normalize_notebooks")
 LESSON_PAGES = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
-RUN_WHOLE = "07_variable_length_sequences"  # a lesson with data, two pages and exercises
+RUN_WHOLE = "07_variable_length_sequences"  # a lesson with data, three pages and exercises
 
 
 def page_links(site_url, docname):
