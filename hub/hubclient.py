@@ -150,8 +150,14 @@ class Kernel:
         t0 = time.monotonic()
         out, status, error, idle = [], None, None, False
         while time.monotonic() - t0 < timeout and not (idle and status):
-            self.ws.settimeout(max(0.1, timeout - (time.monotonic() - t0)))
-            msg = json.loads(self.ws.recv())
+            # short waits, the deadline checked between them: the server pings the websocket
+            # every 30 s, and a ping restarts a single recv()'s wait (a dead kernel that never
+            # replies would otherwise keep run() waiting for ever)
+            self.ws.settimeout(max(0.1, min(5.0, timeout - (time.monotonic() - t0))))
+            try:
+                msg = json.loads(self.ws.recv())
+            except websocket.WebSocketTimeoutException:
+                continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
