@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cgroups  # noqa: E402
 import hublib  # noqa: E402
 
 
@@ -90,8 +91,24 @@ def start_proxy(timeout=30) -> int:
     raise SystemExit(f"the proxy did not answer in {timeout} s")
 
 
+def settings_lines() -> list[str]:
+    """What the running hub wrote about its limits and its idle culler (jupyterhub_config.py)."""
+    path = hublib.private_dir() / "settings.txt"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def check_settings() -> None:
+    """A wrong limit or culler setting stops here, naming it, before the hub starts."""
+    try:
+        cgroups.settings()
+    except cgroups.LimitError as e:
+        raise SystemExit(str(e)) from None
+    hublib.cull_settings()
+
+
 def start(foreground=False, notebooks=None, timeout=60) -> int:
     """Start the hub (it starts the proxy); return the hub's pid once its API answers."""
+    check_settings()
     hublib.prepare(notebooks)
     if read_pid("hub.pid"):
         print(f"the hub already runs (pid {read_pid('hub.pid')})")
@@ -112,6 +129,8 @@ def start(foreground=False, notebooks=None, timeout=60) -> int:
             port = hublib.env("RNN_HUB_PORT", "8000")
             print(f"hub running (pid {proc.pid}): log in at http://<this machine>:{port}/hub/login; "
                   f"log in {hublib.private_dir() / 'hub.log'}")
+            for line in settings_lines():
+                print(line)
             return proc.pid
         time.sleep(0.5)
     proc.terminate()
@@ -176,6 +195,8 @@ def status() -> None:
           f"{len(running)} servers running: {' '.join(running)}")
     for role, group in (("teachers", hublib.teachers_group()), ("students", hublib.students_group())):
         print(f"{role} ({group}): {' '.join(hublib.members(group))}")
+    for line in settings_lines():
+        print(line)
 
 
 def add(name: str, role: str, password: str | None = None, lessons=None) -> str:

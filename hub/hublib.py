@@ -36,6 +36,24 @@ def env(name, default):
     return os.environ.get(name, default)
 
 
+def seconds(name: str, default: int, minimum: int = 0) -> int:
+    """A whole number of seconds from the environment; a wrong one stops with its name."""
+    value = env(name, str(default))
+    try:
+        n = int(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r} is not a whole number of seconds") from None
+    if n < minimum:
+        raise SystemExit(f"{name}={value!r} must be at least {minimum}")
+    return n
+
+
+def cull_settings() -> tuple[int, int]:
+    """(idle timeout, seconds between checks) of the idle culler: RNN_HUB_CULL_TIMEOUT
+    (default 3600; 0 turns the culler off) and RNN_HUB_CULL_EVERY (default 300)."""
+    return seconds("RNN_HUB_CULL_TIMEOUT", 3600), seconds("RNN_HUB_CULL_EVERY", 300, minimum=1)
+
+
 def state_dir() -> Path:
     return Path(env("RNN_HUB_DIR", "/srv/rnn-hub"))
 

@@ -10,15 +10,23 @@
 # - Restarting the hub during a class leaves the proxy (started apart from the hub) and
 #   every server running (cleanup_servers False): students keep working meanwhile.
 #
+# - Each server (and its kernels) has a memory and a CPU limit, in a cgroup per user
+#   (limits.py); an idle server is stopped by jupyterhub-idle-culler, a hub service.
+#
 # Settings come from the environment (hublib.py): RNN_HUB_DIR (state, /srv/rnn-hub),
 # RNN_HUB_IP / RNN_HUB_PORT (where students connect, 0.0.0.0:8000), RNN_HUB_STUDENTS /
-# RNN_HUB_TEACHERS (the groups), RNN_HUB_ENV (the servers' Python environment, .venv-hub).
+# RNN_HUB_TEACHERS (the groups), RNN_HUB_ENV (the servers' Python environment, .venv-hub),
+# RNN_HUB_MEM_LIMIT / RNN_HUB_CPU_LIMIT (per user, 2G and 1.0), RNN_HUB_CULL_TIMEOUT /
+# RNN_HUB_CULL_EVERY (3600 s and 300 s).
 import os
+import pwd
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cgroups  # noqa: E402
 import hublib  # noqa: E402
+import limits  # noqa: E402
 
 c = get_config()  # noqa: F821
 
@@ -58,9 +66,50 @@ c.JupyterHub.load_roles = [{
     "services": ["hubctl"],
 }]
 
+# -- the idle culler ---------------------------------------------------------------------------
+# jupyterhub-idle-culler (hub/requirements.txt), started and stopped by the hub: a server
+# idle for RNN_HUB_CULL_TIMEOUT seconds (no request, no busy kernel) is stopped; the files in
+# the home stay, and the next login starts a new server. 0 turns it off. Zero to JupyterHub's
+# config (hub/z2jh/config.yaml) has the same hour and 300 s between checks. It runs as
+# `nobody`, with only the scopes its documentation asks for.
+cull_timeout, cull_every = hublib.cull_settings()
+if cull_timeout:
+    culler = {"name": "idle-culler", "cwd": "/",
+              "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                          f"--timeout={cull_timeout}", f"--cull-every={cull_every}"]}
+    try:
+        culler["user"] = pwd.getpwnam("nobody").pw_name
+    except KeyError:
+        pass  # no such account: it runs as the hub's user
+    c.JupyterHub.services.append(culler)
+    c.JupyterHub.load_roles.append({
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    })
+
 # -- each user's server ----------------------------------------------------------------------
 env = hublib.python_env()
-c.JupyterHub.spawner_class = "localprocess"
+# LocalProcessSpawner, with JupyterHub's mem_limit and cpu_limit enforced by a cgroup per
+# user (limits.py); servers start without them, and the hub says so, where no cgroup
+# controller can be written.
+c.JupyterHub.spawner_class = limits.LimitedSpawner
+try:
+    mem_limit, cpu_limit = cgroups.settings()
+except cgroups.LimitError as e:
+    raise SystemExit(str(e)) from None
+c.Spawner.mem_limit = mem_limit
+c.Spawner.cpu_limit = cpu_limit
+c.LimitedSpawner.cgroup_parent = hublib.env(cgroups.PARENT_SETTING, cgroups.DEFAULT_PARENT)
+c.LimitedSpawner.cgroup_root = hublib.env(cgroups.ROOT_SETTING, cgroups.DEFAULT_ROOT)
+enforced, limits_line = cgroups.Cgroups(c.LimitedSpawner.cgroup_root,
+                                        parent=c.LimitedSpawner.cgroup_parent).report(mem_limit, cpu_limit)
+culler_line = (f"idle culler: a server idle for {cull_timeout} s is stopped (checked every {cull_every} s)"
+               if cull_timeout else "idle culler: off (RNN_HUB_CULL_TIMEOUT=0)")
+(private / "settings.txt").write_text(f"{limits_line}\n{culler_line}\n")  # hubctl.py prints them
+if not enforced:  # once, at the start (the spawner does not repeat it)
+    print(f"[W jupyterhub_config] {limits_line}", file=sys.stderr, flush=True)
+    limits.LimitedSpawner._warned.add(limits_line)
 c.Spawner.cmd = [str(env / "bin" / "jupyterhub-singleuser")]
 c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = f"/lab/tree/{hublib.COURSE_FOLDER}"
@@ -73,8 +122,6 @@ c.Spawner.environment = {
     "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
     "PATH": f"{env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
 }
-# Idle servers are not stopped: JupyterHub has no culler of its own (hub/README.md says
-# how to add jupyterhub-idle-culler for a long term).
 
 
 def in_group(user, group):

@@ -6,6 +6,11 @@ by close(), which also stops every process it started, whatever happened before.
         hub.add("student", "a")       # account "<prefix>a" with a random password
         user = hub.login("a")         # a hubclient.HubUser, logged in through the form
 
+    with ThrowawayHub(extra_env={"RNN_HUB_MEM_LIMIT": "700M"}) as hub:   # other settings
+
+Its servers' cgroups (hub/limits.py) go in a parent of its own, rnn-hub-<prefix>, removed
+by close() too.
+
 Needs root (it creates Unix users), the hub's environment (RNN_HUB_ENV, default
 .venv-hub) and configurable-http-proxy (RNN_HUB_PROXY, default node_modules/.bin).
 """
@@ -23,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cgroups  # noqa: E402
 import hublib  # noqa: E402
 from hubclient import HubUser  # noqa: E402
 
@@ -60,7 +66,7 @@ def missing_prerequisites() -> str | None:
 
 
 class ThrowawayHub:
-    def __init__(self, lessons=None, prefix=None):
+    def __init__(self, lessons=None, prefix=None, extra_env=None):
         self.prefix = prefix or "h" + secrets.token_hex(3)  # a Unix name starts with a letter
         self.lessons = [str(p) for p in lessons or []]
         self.base = Path(tempfile.mkdtemp(prefix=f"rnn-hub-{self.prefix}-", dir="/tmp"))
@@ -72,12 +78,15 @@ class ThrowawayHub:
                         RNN_HUB_STUDENTS=f"{self.prefix}-stu", RNN_HUB_TEACHERS=f"{self.prefix}-tea",
                         RNN_HUB_HOME_BASE=str(self.base / "home"), RNN_HUB_ENV=str(hub_env_path()),
                         RNN_HUB_PROXY=hublib.proxy_command(),
+                        **{cgroups.PARENT_SETTING: f"rnn-hub-{self.prefix}"},
                         **{k: str(v) for k, v in self.ports.items()})
         self.env.pop("RNN_COURSE_STRICT", None)  # as for a hub started by hand
+        self.env.update({k: str(v) for k, v in (extra_env or {}).items()})
         self.url = f"http://127.0.0.1:{self.ports['RNN_HUB_PORT']}"
         self.accounts: dict[str, str] = {}  # short name -> password
         self.mounts: list[Path] = []
         self.started = False
+        self.start_output = ""
 
     # -- running hubctl with this hub's settings ------------------------------------------------
     def hubctl(self, *args, timeout=600, check=True) -> subprocess.CompletedProcess:
@@ -95,7 +104,7 @@ class ThrowawayHub:
     def start(self):
         args = ["start"] + (["--lessons", *self.lessons] if self.lessons else [])
         self.started = True
-        self.hubctl(*args)
+        self.start_output = self.hubctl(*args).stdout  # what `make hub` would print
         return self
 
     def restart(self):
@@ -140,6 +149,10 @@ class ThrowawayHub:
             raise RuntimeError(f"{user.name} could not log in: {r.status_code}")
         return user
 
+    def cgroups(self) -> cgroups.Cgroups:
+        """This hub's cgroup tree, as its spawner sees it (hub/cgroups.py)."""
+        return cgroups.Cgroups(self.env.get(cgroups.ROOT_SETTING), parent=self.env[cgroups.PARENT_SETTING])
+
     def admin(self, method: str, path: str, **kw):
         """The hub's REST API with hubctl's token (the test's own view, as root)."""
         import requests
@@ -174,6 +187,11 @@ class ThrowawayHub:
             hublib.remove_user(self.name(short))
         for group in (self.env["RNN_HUB_STUDENTS"], self.env["RNN_HUB_TEACHERS"]):
             subprocess.run(["groupdel", group], check=False, capture_output=True)
+        if self.started:  # the servers' cgroups (the hub was started from this process's)
+            try:
+                self.cgroups().remove_all(wait=5)
+            except OSError:
+                pass
         shutil.rmtree(self.base, ignore_errors=True)
         if errors:
             raise errors[0]
