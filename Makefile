@@ -178,11 +178,11 @@ hub-status:
 
 # make hub-add-student NAME=alice [PASSWORD=...]: prints a random password when none is given
 hub-add-student: hub-env
-	$(HUBCTL) add-student $(NAME) $(if $(PASSWORD),--password '$(PASSWORD)')
+	$(HUBCTL) add-student $(NAME) $(if $(PASSWORD),--password='$(PASSWORD)')
 
 # a teacher is a hub admin with an nbgrader course of every lesson in ~NAME/rnn-grading
 hub-add-teacher: hub-env $(STAMP)
-	$(HUBCTL) add-teacher $(NAME) $(if $(PASSWORD),--password '$(PASSWORD)')
+	$(HUBCTL) add-teacher $(NAME) $(if $(PASSWORD),--password='$(PASSWORD)')
 
 # simulated students on a throwaway hub (127.0.0.1, its own users); writes hub/sizing.json
 bench-hub: hub-env $(STAMP)

@@ -4,8 +4,8 @@
     python hub/hubctl.py stop                    # make hub-stop: every server, the hub, the proxy
     python hub/hubctl.py restart                 # the hub only: servers, kernels, proxy keep running
     python hub/hubctl.py status                  # running?, who has a server
-    python hub/hubctl.py add-student NAME [--password PW]   # make hub-add-student NAME=...
-    python hub/hubctl.py add-teacher NAME [--password PW]   # make hub-add-teacher NAME=...
+    python hub/hubctl.py add-student NAME [--password=PW]   # make hub-add-student NAME=...
+    python hub/hubctl.py add-teacher NAME [--password=PW]   # make hub-add-teacher NAME=...
     python hub/hubctl.py remove NAME             # the account and its home
 
 Students and teachers log in at http://<this machine>:8000/hub/login with the password
@@ -207,7 +207,9 @@ def add(name: str, role: str, password: str | None = None, lessons=None) -> str:
     return password
 
 
-def main(argv=None):
+def make_parser() -> argparse.ArgumentParser:
+    """hubctl's command line. A password may start with "-" (a random one does, one time in
+    64): pass it as --password=PW, which the Makefile and hub/throwaway.py do."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("start")
@@ -227,7 +229,11 @@ def main(argv=None):
                            "only (default: every lesson)")
     r = sub.add_parser("remove")
     r.add_argument("name")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = make_parser().parse_args(argv)
     hublib.require_root("hubctl.py")
     if args.command == "start":
         start(args.foreground, args.lessons)

@@ -65,6 +65,12 @@ def missing_prerequisites() -> str | None:
     return None
 
 
+def add_args(role: str, name: str, password: str) -> list[str]:
+    """hubctl's arguments for a new account. --password=PW, not --password PW: a random
+    password starts with "-" one time in 64, which argparse would take for an option."""
+    return [f"add-{role}", name, f"--password={password}"]
+
+
 class ThrowawayHub:
     def __init__(self, lessons=None, prefix=None, extra_env=None):
         self.prefix = prefix or "h" + secrets.token_hex(3)  # a Unix name starts with a letter
@@ -117,7 +123,7 @@ class ThrowawayHub:
         """Create the account; with tmpfs_home_mb its home is a tmpfs of that size (a disk
         that fills). Returns the full account name."""
         name, password = self.name(short), secrets.token_urlsafe(12)
-        args = [f"add-{role}", name, "--password", password]
+        args = add_args(role, name, password)
         if role == "teacher" and self.lessons:
             args += ["--lessons", *self.lessons]
         self.hubctl(*args)
