@@ -181,6 +181,11 @@ def stop(keep_servers=False) -> None:
     if hub_is_up() and not keep_servers:
         stop_servers()
     _terminate("hub.pid")
+    # the hub stops its idle culler on the way out, unless it was killed first: none may
+    # outlive it (a restart would add one more each time)
+    left = hublib.stop_hub_services(hublib.env("RNN_HUB_API_PORT", "8081"))
+    if left:
+        print(f"stopped {len(left)} idle culler(s) the hub had left running: pid {' '.join(map(str, left))}")
     if not keep_servers:
         _terminate("proxy.pid")
 

@@ -188,6 +188,60 @@ def stop_processes_of(name: str) -> None:
                 pass
 
 
+def hub_services_left(api_port: str | int, name: str = "idle-culler") -> list[int]:
+    """The pids of the hub's managed service `name` (the idle culler) that still talk to the
+    hub API on `api_port`: found by the environment the hub gave them. A hub that is killed,
+    or stopped before its own cleanup ends, leaves them running, and a hub started next
+    would add one more each time."""
+    found = []
+    want_name = f"JUPYTERHUB_SERVICE_NAME={name}".encode()
+    want_url = f":{api_port}/hub/api".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if want_name in environ and any(v.startswith(b"JUPYTERHUB_API_URL=") and want_url in v for v in environ):
+            found.append(int(entry.name))
+    return found
+
+
+def stop_hub_services(api_port: str | int, timeout: float = 5.0) -> list[int]:
+    """Stop what hub_services_left finds (TERM, then KILL after `timeout`); returns the pids."""
+    import signal
+    import time
+
+    pids = hub_services_left(api_port)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie (not reaped yet) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def remove_user(name: str) -> None:
     require_root("removing an account")
     try:

@@ -181,6 +181,7 @@ class ThrowawayHub:
                     os.kill(pid, 9)
                 except (OSError, ValueError):
                     pass
+            hublib.stop_hub_services(self.ports["RNN_HUB_API_PORT"])  # and its idle culler
         for short in list(self.accounts):
             try:
                 hublib.stop_processes_of(self.name(short))

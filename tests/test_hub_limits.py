@@ -544,3 +544,27 @@ def test_an_idle_server_is_culled_and_the_student_s_file_stays(culling):
     assert hublib.COURSE_FOLDER in [f["name"] for f in again.api("GET", "/api/contents").json()["content"]]
     # two servers started without limits: still the one warning, from the hub's start
     assert len(not_enforced_lines(hub)) == 1, not_enforced_lines(hub)
+
+
+def test_no_idle_culler_outlives_its_hub():
+    """A killed hub cannot stop its culler: `hubctl stop` (and restart) must, or every crash
+    and restart leaves one more culler running. The control (a culler left by the killed
+    hub) shows that the case is real; then stop leaves none, and a restart exactly one."""
+    need_root()
+    h = ThrowawayHub(lessons=[LESSON])
+    port = h.ports["RNN_HUB_API_PORT"]
+    try:
+        h.start()
+        assert len(hublib.hub_services_left(port)) == 1  # the running hub's culler
+        h.hubctl("restart")
+        assert len(hublib.hub_services_left(port)) == 1  # the new hub's, not two
+        os.kill(int((h.base / "state" / "private" / "hub.pid").read_text()), 9)  # a crash
+        time.sleep(1)
+        orphans = hublib.hub_services_left(port)
+        assert len(orphans) == 1, orphans  # the control: the killed hub left its culler
+        said = h.hubctl("stop", timeout=180).stdout
+        assert hublib.hub_services_left(port) == [], said
+        assert "idle culler(s) the hub had left running" in said, said
+    finally:
+        h.close()
+    assert hublib.hub_services_left(port) == []
