@@ -60,7 +60,7 @@ def hub_python(preferred: str | None = None) -> str:
 def hub_venv(root: Path = ROOT) -> str:
     """.venv-hub in the checkout when every account can reach the checkout, else OUTSIDE."""
     try:
-        inside = all(p.stat().st_mode & 0o001 for p in [*root.resolve().parents, root.resolve()])
+        inside = readable_by_others(root)
     except OSError:
         inside = False
     return ".venv-hub" if inside else str(OUTSIDE)
